@@ -1,0 +1,150 @@
+//! Decoded form parameters of a verified callback.
+
+use crate::form::Pairs;
+
+/// Form-decoded parameters, sorted by key then value (the order in which they were
+/// signed). Repeated keys keep every value.
+///
+/// ```
+/// use plivo_webhook_core::Params;
+///
+/// let params: Params = [("To", "14155550123"), ("From", "PLIVO")].into_iter().collect();
+/// assert_eq!(params.get("From"), Some("PLIVO"));
+/// assert_eq!(params.get("Status"), None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    pub(crate) fn from_sorted(pairs: Pairs<'_>) -> Self {
+        Params {
+            pairs: pairs
+                .into_iter()
+                .map(|pair| (pair.key.into_string(), pair.value.into_string()))
+                .collect(),
+        }
+    }
+
+    /// Decodes raw `application/x-www-form-urlencoded` data (a body or a query string)
+    /// with the same rules the signature uses.
+    #[must_use]
+    pub fn decode(raw: &[u8]) -> Self {
+        let mut pairs = crate::form::parse(raw);
+        crate::form::sort(&mut pairs);
+        Params::from_sorted(pairs)
+    }
+
+    /// The first value of `key`, if present (empty values are returned as `""`).
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&str> {
+        let start = self.pairs.partition_point(|(k, _)| k.as_str() < key);
+        match self.pairs.get(start) {
+            Some((k, v)) if k == key => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Every value of `key`, in sorted order.
+    pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let start = self.pairs.partition_point(|(k, _)| k.as_str() < key);
+        self.pairs[start..]
+            .iter()
+            .take_while(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All pairs, sorted by key then value.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The number of pairs.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Whether there are no pairs.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Encodes the pairs back to `application/x-www-form-urlencoded` (space as `+`).
+    #[must_use]
+    pub fn to_form(&self) -> String {
+        let mut out = String::new();
+        for (i, (k, v)) in self.pairs.iter().enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            encode_component(&mut out, k);
+            out.push('=');
+            encode_component(&mut out, v);
+        }
+        out
+    }
+
+    /// The pairs, sorted by key then value.
+    #[must_use]
+    pub fn into_vec(self) -> Vec<(String, String)> {
+        self.pairs
+    }
+}
+
+fn encode_component(out: &mut String, text: &str) {
+    for &b in text.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Params {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut pairs: Vec<(String, String)> =
+            iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        pairs.sort_unstable();
+        Params { pairs }
+    }
+}
+
+impl<'a> IntoIterator for &'a Params {
+    type Item = (&'a str, &'a str);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, String)>,
+        fn(&'a (String, String)) -> (&'a str, &'a str),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_and_roundtrip() {
+        let params = Params::decode(b"b=2&a=x+y&a=%26&Media1=u&c=");
+        assert_eq!(params.get("a"), Some("&"));
+        assert_eq!(params.get_all("a").collect::<Vec<_>>(), ["&", "x y"]);
+        assert_eq!(params.get("c"), Some(""));
+        assert_eq!(params.get("zz"), None);
+        assert_eq!(Params::decode(params.to_form().as_bytes()), params);
+    }
+}

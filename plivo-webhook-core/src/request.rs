@@ -1,0 +1,159 @@
+//! The framework-neutral view of an incoming callback: method, URL, headers, body.
+
+/// What a header lookup found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderValue<'a> {
+    /// The header is absent.
+    Absent,
+    /// The header appears once, with these raw bytes.
+    One(&'a [u8]),
+    /// The header appears more than once.
+    Many,
+}
+
+/// Read access to a request's headers, by case-insensitive name.
+///
+/// Implemented for `http` 1.x `HeaderMap` (feature `http`), for slices of
+/// `(&str, &str)` pairs, and by the framework adapters for their own header maps, so the
+/// core never forces an `http` version on its callers.
+pub trait Headers {
+    /// Looks up header `name` (given in canonical case, compared case-insensitively).
+    fn header(&self, name: &str) -> HeaderValue<'_>;
+}
+
+impl<H: Headers + ?Sized> Headers for &H {
+    fn header(&self, name: &str) -> HeaderValue<'_> {
+        (**self).header(name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<[u8]>> Headers for [(K, V)] {
+    fn header(&self, name: &str) -> HeaderValue<'_> {
+        let mut found = HeaderValue::Absent;
+        for (key, value) in self {
+            if key.as_ref().eq_ignore_ascii_case(name) {
+                if found != HeaderValue::Absent {
+                    return HeaderValue::Many;
+                }
+                found = HeaderValue::One(value.as_ref());
+            }
+        }
+        found
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(K, V)> {
+    fn header(&self, name: &str) -> HeaderValue<'_> {
+        self.as_slice().header(name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<[u8]>, const N: usize> Headers for [(K, V); N] {
+    fn header(&self, name: &str) -> HeaderValue<'_> {
+        self.as_slice().header(name)
+    }
+}
+
+#[cfg(feature = "http")]
+impl Headers for http::HeaderMap {
+    fn header(&self, name: &str) -> HeaderValue<'_> {
+        let mut values = self.get_all(name).iter();
+        match (values.next(), values.next()) {
+            (None, _) => HeaderValue::Absent,
+            (Some(value), None) => HeaderValue::One(value.as_bytes()),
+            (Some(_), Some(_)) => HeaderValue::Many,
+        }
+    }
+}
+
+/// Where the URL that Plivo signed comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target<'a> {
+    /// The full public URL, known to the caller: used verbatim.
+    Public(&'a str),
+    /// The request target as the server received it (`/path?query`, or absolute form):
+    /// resolved to the public URL by the verifier's [`crate::UrlPolicy`].
+    Received(&'a str),
+}
+
+/// An incoming callback as the verifier sees it.
+///
+/// ```
+/// use plivo_webhook_core::CallbackRequest;
+///
+/// let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+/// // As received by a server: the verifier's URL policy supplies scheme and host.
+/// let request = CallbackRequest::new("POST", "/api/plivo/status", &headers, b"Status=sent");
+/// // With the exact public URL Plivo called, used verbatim.
+/// let request = CallbackRequest::with_public_url(
+///     "POST",
+///     "https://example.com/api/plivo/status",
+///     &headers,
+///     b"Status=sent",
+/// );
+/// # let _ = request;
+/// ```
+#[derive(Clone, Copy)]
+pub struct CallbackRequest<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) target: Target<'a>,
+    pub(crate) headers: &'a dyn Headers,
+    pub(crate) body: &'a [u8],
+}
+
+impl<'a> CallbackRequest<'a> {
+    /// A request as received: `target` is the request target (`/path?query`); the
+    /// verifier's URL policy turns it into the public URL Plivo signed.
+    pub fn new(method: &'a str, target: &'a str, headers: &'a dyn Headers, body: &'a [u8]) -> Self {
+        CallbackRequest {
+            method,
+            target: Target::Received(target),
+            headers,
+            body,
+        }
+    }
+
+    /// A request whose full public URL is known (`https://host/path?query`); the URL is
+    /// used verbatim and the verifier's URL policy is not consulted.
+    pub fn with_public_url(
+        method: &'a str,
+        url: &'a str,
+        headers: &'a dyn Headers,
+        body: &'a [u8],
+    ) -> Self {
+        CallbackRequest {
+            method,
+            target: Target::Public(url),
+            headers,
+            body,
+        }
+    }
+
+    /// The HTTP method.
+    #[must_use]
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The body bytes.
+    #[must_use]
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// Looks up a header.
+    #[must_use]
+    pub fn header(&self, name: &str) -> HeaderValue<'a> {
+        self.headers.header(name)
+    }
+}
+
+impl std::fmt::Debug for CallbackRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackRequest")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,531 @@
+//! The verifier: tokens, URL policy and limits; and `Verified<T>`, its proof.
+
+use hmac::Mac;
+
+use crate::callback::FromParams;
+use crate::error::{excerpt, Error};
+use crate::form::{self, Pairs};
+use crate::params::Params;
+use crate::request::{CallbackRequest, HeaderValue};
+use crate::signature::{self, v2, v3, v3::Method, HmacSha256, SignatureHeader};
+use crate::token::AuthToken;
+use crate::url::{SignedUrl, UrlPolicy};
+
+/// Default body limit: 64 KiB. Plivo callbacks are a few KiB (a long inbound SMS is at most
+/// ~10 KiB form-encoded); a bound keeps a client from making the server buffer and hash
+/// arbitrary amounts of data before the signature is known to be good.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Longest nonce accepted. Plivo's nonces are 20 digits.
+const MAX_NONCE_BYTES: usize = 256;
+
+/// Verifies Plivo callback signatures.
+///
+/// Holds one or more auth tokens (rotation; subaccount and main account), the
+/// [`UrlPolicy`] that rebuilds the public URL, the body limit, and whether the legacy V2
+/// scheme is accepted (it is not by default). A request is accepted when any signature
+/// entry of `X-Plivo-Signature-V3` or `X-Plivo-Signature-Ma-V3` matches under any token.
+///
+/// ```
+/// use plivo_webhook_core::{testing::Signer, CallbackRequest, Verifier};
+///
+/// let verifier = Verifier::builder()
+///     .token("MY_AUTH_TOKEN")
+///     .public_base_url("https://example.com")
+///     .build()?;
+///
+/// // What Plivo would send (the signer is for tests; Plivo signs real callbacks).
+/// let body = b"From=14155550100&To=14155550123&Status=delivered&MessageUUID=7a1f";
+/// let signed = Signer::new("MY_AUTH_TOKEN").sign("POST", "https://example.com/api/plivo/status", body);
+/// let headers = signed.headers();
+///
+/// // The server sees only the path; the verifier's URL policy supplies the public base.
+/// let request = CallbackRequest::new("POST", "/api/plivo/status", &headers, body);
+/// let verified = verifier.verify(&request)?;
+/// assert_eq!(verified.params().get("Status"), Some("delivered"));
+///
+/// // Anything else is rejected with the status to answer.
+/// let forged = CallbackRequest::new("POST", "/api/plivo/status", &headers, b"Status=failed");
+/// assert_eq!(verifier.verify(&forged).unwrap_err().status(), 403);
+/// # Ok::<(), plivo_webhook_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    keys: Vec<HmacSha256>,
+    url: UrlPolicy,
+    accept_v2: bool,
+    max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("tokens", &format_args!("[{} x ***]", self.keys.len()))
+            .field("url", &self.url)
+            .field("accept_v2", &self.accept_v2)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// Builds a [`Verifier`]. Every setting documents its default and its consequence.
+#[derive(Debug, Clone)]
+pub struct VerifierBuilder {
+    tokens: Vec<AuthToken>,
+    url: Result<UrlPolicy, Error>,
+    accept_v2: bool,
+    max_body_bytes: usize,
+    error: Option<Error>,
+}
+
+impl Verifier {
+    /// Starts a builder: no token, no URL policy, V3 only, 64 KiB body limit.
+    #[must_use]
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder {
+            tokens: Vec::new(),
+            url: Ok(UrlPolicy::unset()),
+            accept_v2: false,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            error: None,
+        }
+    }
+
+    /// The body limit in bytes; adapters stop reading a body past it.
+    #[must_use]
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// The URL policy.
+    #[must_use]
+    pub fn url_policy(&self) -> &UrlPolicy {
+        &self.url
+    }
+
+    /// Checks the request and returns which header and token matched, or why it failed.
+    ///
+    /// This is the whole verification, without decoding parameters into owned strings:
+    /// for an ASCII callback of up to 32 parameters it does not allocate.
+    ///
+    /// # Errors
+    /// See [`Error`]; [`Error::status`] gives the HTTP status to answer.
+    pub fn check(&self, request: &CallbackRequest<'_>) -> Result<SignatureMatch, Error> {
+        self.authenticate(request).map(|checked| checked.matched)
+    }
+
+    /// Verifies the request and returns its decoded parameters, proven authentic.
+    ///
+    /// # Errors
+    /// See [`Error`]; [`Error::status`] gives the HTTP status to answer.
+    pub fn verify(&self, request: &CallbackRequest<'_>) -> Result<Verified, Error> {
+        let checked = self.authenticate(request)?;
+        let (params, query) = match checked.method {
+            Method::Get => (Params::from_sorted(checked.query), Params::default()),
+            Method::Post => (
+                Params::from_sorted(checked.params),
+                Params::from_sorted(checked.query),
+            ),
+        };
+        Ok(Verified {
+            callback: (),
+            params,
+            query,
+            nonce: excerpt(checked.nonce, MAX_NONCE_BYTES).into_boxed_str(),
+            matched: checked.matched,
+        })
+    }
+
+    /// Verifies the request and parses it as a `T` ([`crate::MessageStatus`], ...).
+    ///
+    /// # Errors
+    /// As [`Verifier::verify`], plus [`Error::MissingField`] (422) for an authentic
+    /// callback that is not a `T`. To keep such callbacks (dead-lettering), call
+    /// [`Verifier::verify`] and then [`Verified::parse`].
+    pub fn verify_as<T: FromParams>(&self, request: &CallbackRequest<'_>) -> Result<Verified<T>, Error> {
+        self.verify(request)?.into_typed()
+    }
+
+    fn authenticate<'r>(&'r self, request: &CallbackRequest<'r>) -> Result<Checked<'r>, Error> {
+        let method = match request.method {
+            "POST" => Method::Post,
+            "GET" => Method::Get,
+            other => {
+                return Err(Error::UnsupportedMethod {
+                    method: excerpt(other.as_bytes(), 16),
+                })
+            }
+        };
+        if request.body.len() > self.max_body_bytes {
+            return Err(Error::BodyTooLarge {
+                limit: self.max_body_bytes,
+            });
+        }
+        if method == Method::Post && !request.body.is_empty() {
+            check_content_type(request)?;
+        }
+        let v3 = single(request, signature::V3)?;
+        let ma_v3 = single(request, signature::MA_V3)?;
+        if v3.is_none() && ma_v3.is_none() {
+            return self.authenticate_v2(request, method);
+        }
+        let nonce = nonce(request, signature::V3_NONCE)?;
+        let url = self.url.resolve(request.target, request.headers)?;
+        let mut query = Pairs::new();
+        if let Some(raw) = url.query {
+            form::extend(&mut query, raw.as_bytes());
+        }
+        form::sort(&mut query);
+        let mut params = Pairs::new();
+        if method == Method::Post {
+            form::extend(&mut params, request.body);
+            form::sort(&mut params);
+        }
+        let matched = self.match_v3(&url, method, &query, &params, nonce, v3, ma_v3);
+        match matched {
+            Some(matched) => Ok(Checked {
+                method,
+                query,
+                params,
+                nonce,
+                matched,
+            }),
+            None => Err(Error::SignatureMismatch {
+                header: if v3.is_some() {
+                    signature::V3
+                } else {
+                    signature::MA_V3
+                },
+            }),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn match_v3(
+        &self,
+        url: &SignedUrl<'_>,
+        method: Method,
+        query: &[form::Pair<'_>],
+        params: &[form::Pair<'_>],
+        nonce: &[u8],
+        v3: Option<&[u8]>,
+        ma_v3: Option<&[u8]>,
+    ) -> Option<SignatureMatch> {
+        for (token_index, key) in self.keys.iter().enumerate() {
+            let mut mac = key.clone();
+            v3::feed(url, method, query, params, nonce, &mut |bytes| mac.update(bytes));
+            let expected = signature::finish(mac);
+            for (header, value) in [(SignatureHeader::V3, v3), (SignatureHeader::MaV3, ma_v3)] {
+                if let Some(value) = value {
+                    if signature::any_entry_matches(value, &expected) {
+                        return Some(SignatureMatch {
+                            header,
+                            token_index,
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn authenticate_v2<'r>(
+        &'r self,
+        request: &CallbackRequest<'r>,
+        method: Method,
+    ) -> Result<Checked<'r>, Error> {
+        let v2 = single(request, signature::V2)?;
+        let ma_v2 = single(request, signature::MA_V2)?;
+        if v2.is_none() && ma_v2.is_none() {
+            return Err(Error::MissingHeader {
+                name: signature::V3,
+            });
+        }
+        if !self.accept_v2 {
+            return Err(Error::V2NotAccepted);
+        }
+        let nonce = nonce(request, signature::V2_NONCE)?;
+        let url = self.url.resolve(request.target, request.headers)?;
+        for (token_index, key) in self.keys.iter().enumerate() {
+            let mut mac = key.clone();
+            v2::feed(&url, nonce, &mut |bytes| mac.update(bytes));
+            let expected = signature::finish(mac);
+            for (header, value) in [(SignatureHeader::V2, v2), (SignatureHeader::MaV2, ma_v2)] {
+                // V2 headers are compared whole: no SDK splits them on commas.
+                if value.is_some_and(|value| signature::matches(value, &expected)) {
+                    let mut query = Pairs::new();
+                    let mut params = Pairs::new();
+                    if let Some(raw) = url.query {
+                        form::extend(&mut query, raw.as_bytes());
+                        form::sort(&mut query);
+                    }
+                    if method == Method::Post {
+                        form::extend(&mut params, request.body);
+                        form::sort(&mut params);
+                    }
+                    return Ok(Checked {
+                        method,
+                        query,
+                        params,
+                        nonce,
+                        matched: SignatureMatch {
+                            header,
+                            token_index,
+                        },
+                    });
+                }
+            }
+        }
+        Err(Error::SignatureMismatch {
+            header: if v2.is_some() {
+                signature::V2
+            } else {
+                signature::MA_V2
+            },
+        })
+    }
+}
+
+impl VerifierBuilder {
+    /// Adds an auth token. Call it several times (or use [`VerifierBuilder::tokens`]) to
+    /// accept the old and new token during rotation, or a subaccount's and the main
+    /// account's (which signs `X-Plivo-Signature-Ma-V3`). Each token costs one HMAC per
+    /// request.
+    #[must_use]
+    pub fn token(mut self, token: impl AsRef<str>) -> Self {
+        match AuthToken::new(token.as_ref()) {
+            Ok(token) => self.tokens.push(token),
+            Err(err) => self.error = self.error.or(Some(err)),
+        }
+        self
+    }
+
+    /// Adds auth tokens.
+    #[must_use]
+    pub fn tokens(mut self, tokens: impl IntoIterator<Item = AuthToken>) -> Self {
+        self.tokens.extend(tokens);
+        self
+    }
+
+    /// Sets the public base URL Plivo calls (`APP_BASE_URL`, e.g. `https://example.com`):
+    /// each request's path and query are joined to it. Forwarded headers are ignored.
+    /// This is the recommended policy.
+    #[must_use]
+    pub fn public_base_url(mut self, base: &str) -> Self {
+        self.url = UrlPolicy::public_base(base);
+        self
+    }
+
+    /// Sets the URL policy. Default: unset, so only requests built with
+    /// [`CallbackRequest::with_public_url`] verify.
+    #[must_use]
+    pub fn url_policy(mut self, policy: UrlPolicy) -> Self {
+        self.url = Ok(policy);
+        self
+    }
+
+    /// Sets the body limit in bytes. Default [`DEFAULT_MAX_BODY_BYTES`] (64 KiB).
+    #[must_use]
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// Also accepts the legacy V2 scheme when a request carries no V3 header.
+    ///
+    /// Security: V2 signs only `scheme://host/path` and the nonce. Anyone who sees one V2
+    /// request can replay its headers with any body and query. A request that carries a
+    /// V3 header is always judged by V3 alone, never by V2.
+    #[must_use]
+    pub fn dangerous_accept_v2(mut self) -> Self {
+        self.accept_v2 = true;
+        self
+    }
+
+    /// Builds the verifier.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when no token was given or a token is invalid;
+    /// [`Error::InvalidUrl`] for an invalid public base URL.
+    pub fn build(self) -> Result<Verifier, Error> {
+        if let Some(err) = self.error {
+            return Err(err);
+        }
+        let url = self.url?;
+        if self.tokens.is_empty() {
+            return Err(Error::Config {
+                reason: "no auth token: add at least one with VerifierBuilder::token",
+            });
+        }
+        if self.max_body_bytes == 0 {
+            return Err(Error::Config {
+                reason: "the body limit must be at least 1 byte",
+            });
+        }
+        Ok(Verifier {
+            keys: self.tokens.iter().map(AuthToken::hmac_key).collect(),
+            url,
+            accept_v2: self.accept_v2,
+            max_body_bytes: self.max_body_bytes,
+        })
+    }
+}
+
+/// Which header and which token authenticated a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SignatureMatch {
+    /// The header whose signature matched.
+    pub header: SignatureHeader,
+    /// The index of the matching token, in the order they were added.
+    pub token_index: usize,
+}
+
+struct Checked<'r> {
+    method: Method,
+    query: Pairs<'r>,
+    params: Pairs<'r>,
+    nonce: &'r [u8],
+    matched: SignatureMatch,
+}
+
+fn single<'r>(request: &CallbackRequest<'r>, name: &'static str) -> Result<Option<&'r [u8]>, Error> {
+    match request.headers.header(name) {
+        HeaderValue::Absent => Ok(None),
+        HeaderValue::Many => Err(Error::DuplicateHeader { name }),
+        HeaderValue::One(value) => {
+            if value.iter().all(|&b| (0x20..0x7f).contains(&b)) {
+                Ok(Some(value))
+            } else {
+                Err(Error::MalformedHeader {
+                    name,
+                    reason: "expected base64 signatures separated by commas (visible ASCII)",
+                })
+            }
+        }
+    }
+}
+
+fn nonce<'r>(request: &CallbackRequest<'r>, name: &'static str) -> Result<&'r [u8], Error> {
+    match request.headers.header(name) {
+        HeaderValue::Absent => Err(Error::MissingHeader { name }),
+        HeaderValue::Many => Err(Error::DuplicateHeader { name }),
+        HeaderValue::One(value) => {
+            if value.len() > MAX_NONCE_BYTES || !value.iter().all(u8::is_ascii_graphic) {
+                Err(Error::MalformedHeader {
+                    name,
+                    reason: "the nonce must be at most 256 visible ASCII characters",
+                })
+            } else {
+                Ok(value)
+            }
+        }
+    }
+}
+
+fn check_content_type(request: &CallbackRequest<'_>) -> Result<(), Error> {
+    const FORM: &[u8] = b"application/x-www-form-urlencoded";
+    match request.headers.header("Content-Type") {
+        HeaderValue::One(value) => {
+            let media = value.split(|&b| b == b';').next().unwrap_or_default();
+            let media = media.trim_ascii();
+            if media.eq_ignore_ascii_case(FORM) {
+                Ok(())
+            } else {
+                Err(Error::UnsupportedContentType {
+                    found: excerpt(value, 64),
+                })
+            }
+        }
+        HeaderValue::Absent => Err(Error::UnsupportedContentType {
+            found: String::new(),
+        }),
+        HeaderValue::Many => Err(Error::DuplicateHeader {
+            name: "Content-Type",
+        }),
+    }
+}
+
+/// A callback whose signature was verified, with its decoded parameters and, once parsed,
+/// its typed form `T` ([`crate::MessageStatus`], [`crate::InboundMessage`],
+/// [`crate::VoiceCallback`]). Only a [`Verifier`] can make one, so a handler that takes a
+/// `Verified<T>` cannot forget to verify.
+///
+/// `Verified` (that is, `Verified<()>`) holds the parameters only.
+#[derive(Debug, Clone)]
+pub struct Verified<T = ()> {
+    callback: T,
+    params: Params,
+    query: Params,
+    nonce: Box<str>,
+    matched: SignatureMatch,
+}
+
+impl<T> Verified<T> {
+    /// The typed callback.
+    pub fn callback(&self) -> &T {
+        &self.callback
+    }
+
+    /// The typed callback, consuming the proof.
+    pub fn into_callback(self) -> T {
+        self.callback
+    }
+
+    /// The signed parameters: the form body of a POST, the query of a GET.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// For a POST, the parameters of the URL's own query (also signed); empty for a GET.
+    pub fn query(&self) -> &Params {
+        &self.query
+    }
+
+    /// The nonce (`X-Plivo-Signature-V3-Nonce`), for replay detection.
+    pub fn nonce(&self) -> &str {
+        &self.nonce
+    }
+
+    /// Which header and token matched.
+    pub fn signature(&self) -> SignatureMatch {
+        self.matched
+    }
+
+    /// Splits into the typed callback and the parameters.
+    pub fn into_parts(self) -> (T, Params) {
+        (self.callback, self.params)
+    }
+}
+
+impl Verified {
+    /// Parses the parameters as a `T`, keeping this proof (for dead-lettering on error).
+    ///
+    /// # Errors
+    /// [`Error::MissingField`] when a field that `T` requires is absent or empty.
+    pub fn parse<T: FromParams>(&self) -> Result<T, Error> {
+        T::from_params(&self.params)
+    }
+
+    /// Parses the parameters as a `T` and carries them on in a `Verified<T>`.
+    ///
+    /// # Errors
+    /// As [`Verified::parse`].
+    pub fn into_typed<T: FromParams>(self) -> Result<Verified<T>, Error> {
+        let callback = T::from_params(&self.params)?;
+        Ok(Verified {
+            callback,
+            params: self.params,
+            query: self.query,
+            nonce: self.nonce,
+            matched: self.matched,
+        })
+    }
+}
+
+impl<T> std::ops::Deref for Verified<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.callback
+    }
+}
