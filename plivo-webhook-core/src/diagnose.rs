@@ -140,7 +140,10 @@ pub fn diagnose(verifier: &Verifier, request: &CallbackRequest<'_>) -> Diagnosis
         Err(Error::SignatureMismatch { .. }) => {}
         Err(other) => return Diagnosis::NotASignatureProblem(other),
     }
-    let checked = match verifier.url_policy().resolve(request.target, request.headers) {
+    let checked = match verifier
+        .url_policy()
+        .resolve(request.target, request.headers)
+    {
         Ok(url) => url.to_string(),
         Err(err) => return Diagnosis::NotASignatureProblem(err),
     };
@@ -172,7 +175,10 @@ pub fn diagnose(verifier: &Verifier, request: &CallbackRequest<'_>) -> Diagnosis
             }
         }
         if mask & 4 != 0 {
-            match authority.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())) {
+            match authority
+                .rsplit_once(':')
+                .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+            {
                 Some((host, port)) => {
                     changes.push(UrlChange::Port {
                         added: false,
@@ -206,7 +212,8 @@ pub fn diagnose(verifier: &Verifier, request: &CallbackRequest<'_>) -> Diagnosis
     }
     candidates.sort_by_key(|(_, changes)| changes.len());
     for (url, changes) in candidates {
-        let variant = CallbackRequest::with_public_url(request.method, &url, request.headers, request.body);
+        let variant =
+            CallbackRequest::with_public_url(request.method, &url, request.headers, request.body);
         if verifier.check(&variant).is_ok() {
             return Diagnosis::MatchesVariant {
                 checked,

@@ -16,7 +16,9 @@ pub enum Error {
         name: &'static str,
     },
     /// A header appears more than once where exactly one is expected.
-    #[error("header {name} appears more than once: Plivo sends it once; a proxy may be duplicating it")]
+    #[error(
+        "header {name} appears more than once: Plivo sends it once; a proxy may be duplicating it"
+    )]
     DuplicateHeader {
         /// The duplicated header.
         name: &'static str,

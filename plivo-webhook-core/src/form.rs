@@ -265,7 +265,8 @@ mod tests {
     #[test]
     fn decodes_like_form_urlencoded() {
         // The reference's cross-check string (plivo-signatures.md, section 5.2).
-        let got = decoded("a=1&&b=2&=x&c&d=%e2%82%ac&e=%zz&f=a=b&g=%FF%FEabc&h=a+b%2B&i=%E2%82&j=%");
+        let got =
+            decoded("a=1&&b=2&=x&c&d=%e2%82%ac&e=%zz&f=a=b&g=%FF%FEabc&h=a+b%2B&i=%E2%82&j=%");
         let want = [
             ("a", "1"),
             ("b", "2"),

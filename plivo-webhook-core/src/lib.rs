@@ -67,8 +67,8 @@ mod verify;
 pub mod testing;
 
 pub use callback::{
-    Amount, ErrorCode, Extra, FromParams, InboundMessage, Media, MessageIntent, MessageStatus, MessageType,
-    Status, Timestamp, VoiceCallback,
+    Amount, ErrorCode, Extra, FromParams, InboundMessage, Media, MessageIntent, MessageStatus,
+    MessageType, Status, Timestamp, VoiceCallback,
 };
 pub use diagnose::{diagnose, Diagnosis, UrlChange};
 pub use error::Error;

@@ -115,8 +115,10 @@ fn encode_component(out: &mut String, text: &str) {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Params {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut pairs: Vec<(String, String)> =
-            iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let mut pairs: Vec<(String, String)> = iter
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         pairs.sort_unstable();
         Params { pairs }
     }

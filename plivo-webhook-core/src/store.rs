@@ -82,13 +82,21 @@ pub trait CallbackStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`Error::Storage`] when nothing could be recorded.
-    async fn record_status(&self, status: &MessageStatus, params: &Params) -> Result<EventOutcome, Error>;
+    async fn record_status(
+        &self,
+        status: &MessageStatus,
+        params: &Params,
+    ) -> Result<EventOutcome, Error>;
 
     /// Records an inbound message once per `MessageUUID`; returns whether it was new.
     ///
     /// # Errors
     /// [`Error::Storage`] when nothing could be recorded.
-    async fn record_inbound(&self, message: &InboundMessage, params: &Params) -> Result<bool, Error>;
+    async fn record_inbound(
+        &self,
+        message: &InboundMessage,
+        params: &Params,
+    ) -> Result<bool, Error>;
 
     /// Keeps an authentic callback that could not be typed.
     ///
@@ -106,7 +114,8 @@ pub trait CallbackStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`Error::Storage`] when the store cannot be read.
-    async fn messages(&self, status: Option<&str>, limit: u32) -> Result<Vec<StoredMessage>, Error>;
+    async fn messages(&self, status: Option<&str>, limit: u32)
+        -> Result<Vec<StoredMessage>, Error>;
 
     /// Checks that the store answers (for readiness probes).
     ///

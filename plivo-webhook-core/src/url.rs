@@ -382,7 +382,11 @@ fn forwarded(headers: &dyn Headers) -> Result<(Option<&str>, Option<&str>), Erro
 mod tests {
     use super::*;
 
-    fn resolve(policy: &UrlPolicy, target: &str, headers: &[(&str, &str)]) -> Result<String, Error> {
+    fn resolve(
+        policy: &UrlPolicy,
+        target: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<String, Error> {
         policy
             .resolve(Target::Received(target), &headers)
             .map(|url| url.to_string())
@@ -409,7 +413,10 @@ mod tests {
         let got = resolve(
             &policy,
             "/api/status?a=1",
-            &[("X-Forwarded-Host", "evil.example"), ("Host", "127.0.0.1:3000")],
+            &[
+                ("X-Forwarded-Host", "evil.example"),
+                ("Host", "127.0.0.1:3000"),
+            ],
         );
         assert_eq!(got.unwrap(), "https://example.com/hooks/api/status?a=1");
         assert!(UrlPolicy::public_base("example.com").is_err());
@@ -423,29 +430,51 @@ mod tests {
         let got = resolve(
             &policy,
             "/s",
-            &[("Forwarded", "for=1.2.3.4;proto=https;host=\"a.example:8443\", for=5.6.7.8"), ("Host", "x")],
+            &[
+                (
+                    "Forwarded",
+                    "for=1.2.3.4;proto=https;host=\"a.example:8443\", for=5.6.7.8",
+                ),
+                ("Host", "x"),
+            ],
         );
         assert_eq!(got.unwrap(), "https://a.example:8443/s");
         let got = resolve(
             &policy,
             "/s",
-            &[("X-Forwarded-Proto", "http, https"), ("X-Forwarded-Host", "b.example"), ("Host", "x")],
+            &[
+                ("X-Forwarded-Proto", "http, https"),
+                ("X-Forwarded-Host", "b.example"),
+                ("Host", "x"),
+            ],
         );
         assert_eq!(got.unwrap(), "http://b.example/s");
         let got = resolve(&policy, "/s", &[("Host", "c.example")]);
         assert_eq!(got.unwrap(), "https://c.example/s");
-        let bad = resolve(&policy, "/s", &[("X-Forwarded-Proto", "gopher"), ("Host", "x")]);
+        let bad = resolve(
+            &policy,
+            "/s",
+            &[("X-Forwarded-Proto", "gopher"), ("Host", "x")],
+        );
         assert_eq!(bad.unwrap_err().status(), 400);
     }
 
     #[test]
     fn direct_uses_host_header() {
         let policy = UrlPolicy::direct(false);
-        assert_eq!(resolve(&policy, "/s", &[("Host", "h:3000")]).unwrap(), "http://h:3000/s");
+        assert_eq!(
+            resolve(&policy, "/s", &[("Host", "h:3000")]).unwrap(),
+            "http://h:3000/s"
+        );
         assert_eq!(
             resolve(&policy, "/s", &[]).unwrap_err(),
             Error::MissingHeader { name: "Host" }
         );
-        assert_eq!(resolve(&policy, "/s", &[("Host", "a/b")]).unwrap_err().status(), 400);
+        assert_eq!(
+            resolve(&policy, "/s", &[("Host", "a/b")])
+                .unwrap_err()
+                .status(),
+            400
+        );
     }
 }

@@ -142,7 +142,10 @@ impl Verifier {
     /// As [`Verifier::verify`], plus [`Error::MissingField`] (422) for an authentic
     /// callback that is not a `T`. To keep such callbacks (dead-lettering), call
     /// [`Verifier::verify`] and then [`Verified::parse`].
-    pub fn verify_as<T: FromParams>(&self, request: &CallbackRequest<'_>) -> Result<Verified<T>, Error> {
+    pub fn verify_as<T: FromParams>(
+        &self,
+        request: &CallbackRequest<'_>,
+    ) -> Result<Verified<T>, Error> {
         self.verify(request)?.into_typed()
     }
 
@@ -212,9 +215,11 @@ impl Verifier {
         ma_v3: Option<&[u8]>,
     ) -> Option<SignatureMatch> {
         for (token_index, key) in self.keys.iter().enumerate() {
-            let mut mac = key.clone();
-            v3::feed(url, method, query, params, nonce, &mut |bytes| mac.update(bytes));
-            let expected = signature::finish(mac);
+            let mut mac = signature::BufferedMac::new(key.clone());
+            v3::feed(url, method, query, params, nonce, &mut |bytes| {
+                mac.update(bytes);
+            });
+            let expected = mac.finish();
             for (header, value) in [(SignatureHeader::V3, v3), (SignatureHeader::MaV3, ma_v3)] {
                 if let Some(value) = value {
                     if signature::any_entry_matches(value, &expected) {
@@ -388,7 +393,10 @@ struct Checked<'r> {
     matched: SignatureMatch,
 }
 
-fn single<'r>(request: &CallbackRequest<'r>, name: &'static str) -> Result<Option<&'r [u8]>, Error> {
+fn single<'r>(
+    request: &CallbackRequest<'r>,
+    name: &'static str,
+) -> Result<Option<&'r [u8]>, Error> {
     match request.headers.header(name) {
         HeaderValue::Absent => Ok(None),
         HeaderValue::Many => Err(Error::DuplicateHeader { name }),

@@ -52,25 +52,110 @@ pub enum ErrorCode {
 }
 
 const KNOWN: &[(u32, ErrorCode, &str, bool)] = &[
-    (10, ErrorCode::InvalidMessage, "invalid message: a carrier rejected the content", false),
-    (20, ErrorCode::NetworkError, "network error at the carrier (temporary)", true),
-    (30, ErrorCode::SpamDetected, "spam detected by a carrier filter, or too much long-code volume", true),
-    (40, ErrorCode::InvalidSourceNumber, "invalid source number", false),
-    (50, ErrorCode::InvalidDestinationNumber, "invalid destination number", false),
-    (60, ErrorCode::LoopDetected, "loop detected between source and destination", false),
-    (70, ErrorCode::DestinationPermanentlyUnavailable, "destination permanently unavailable", false),
-    (80, ErrorCode::DestinationTemporarilyUnavailable, "destination temporarily unavailable (handset off or out of coverage)", true),
+    (
+        10,
+        ErrorCode::InvalidMessage,
+        "invalid message: a carrier rejected the content",
+        false,
+    ),
+    (
+        20,
+        ErrorCode::NetworkError,
+        "network error at the carrier (temporary)",
+        true,
+    ),
+    (
+        30,
+        ErrorCode::SpamDetected,
+        "spam detected by a carrier filter, or too much long-code volume",
+        true,
+    ),
+    (
+        40,
+        ErrorCode::InvalidSourceNumber,
+        "invalid source number",
+        false,
+    ),
+    (
+        50,
+        ErrorCode::InvalidDestinationNumber,
+        "invalid destination number",
+        false,
+    ),
+    (
+        60,
+        ErrorCode::LoopDetected,
+        "loop detected between source and destination",
+        false,
+    ),
+    (
+        70,
+        ErrorCode::DestinationPermanentlyUnavailable,
+        "destination permanently unavailable",
+        false,
+    ),
+    (
+        80,
+        ErrorCode::DestinationTemporarilyUnavailable,
+        "destination temporarily unavailable (handset off or out of coverage)",
+        true,
+    ),
     (90, ErrorCode::NoRouteAvailable, "no route available", true),
-    (100, ErrorCode::ProhibitedByCarrier, "prohibited by carrier", false),
+    (
+        100,
+        ErrorCode::ProhibitedByCarrier,
+        "prohibited by carrier",
+        false,
+    ),
     (110, ErrorCode::MessageTooLong, "message too long", false),
-    (120, ErrorCode::MmsTooLarge, "MMS payload too large (over 5 MB)", false),
-    (200, ErrorCode::DestinationOptedOut, "destination opted out (STOP)", false),
-    (201, ErrorCode::TollFreeToCanadaBlocked, "toll-free source to Canadian destination blocked", false),
-    (300, ErrorCode::DispatchFailed, "failed to dispatch message", true),
-    (420, ErrorCode::MessageExpired, "message expired in the queue", true),
-    (450, ErrorCode::GeoPermissionBarred, "destination country barred by Geo Permissions", false),
-    (451, ErrorCode::FraudThresholdBreached, "fraud threshold breached (messages per hour)", true),
-    (900, ErrorCode::InsufficientCredit, "insufficient credit", true),
+    (
+        120,
+        ErrorCode::MmsTooLarge,
+        "MMS payload too large (over 5 MB)",
+        false,
+    ),
+    (
+        200,
+        ErrorCode::DestinationOptedOut,
+        "destination opted out (STOP)",
+        false,
+    ),
+    (
+        201,
+        ErrorCode::TollFreeToCanadaBlocked,
+        "toll-free source to Canadian destination blocked",
+        false,
+    ),
+    (
+        300,
+        ErrorCode::DispatchFailed,
+        "failed to dispatch message",
+        true,
+    ),
+    (
+        420,
+        ErrorCode::MessageExpired,
+        "message expired in the queue",
+        true,
+    ),
+    (
+        450,
+        ErrorCode::GeoPermissionBarred,
+        "destination country barred by Geo Permissions",
+        false,
+    ),
+    (
+        451,
+        ErrorCode::FraudThresholdBreached,
+        "fraud threshold breached (messages per hour)",
+        true,
+    ),
+    (
+        900,
+        ErrorCode::InsufficientCredit,
+        "insufficient credit",
+        true,
+    ),
     (910, ErrorCode::AccountDisabled, "account disabled", false),
     (1000, ErrorCode::UnknownError, "unknown error", true),
 ];
@@ -85,12 +170,10 @@ impl ErrorCode {
         }
         match value.parse::<u32>() {
             Ok(0) => None,
-            Ok(code) => Some(
-                KNOWN
-                    .iter()
-                    .find(|(known, ..)| *known == code)
-                    .map_or_else(|| ErrorCode::Other(value.to_owned()), |(_, e, ..)| e.clone()),
-            ),
+            Ok(code) => Some(KNOWN.iter().find(|(known, ..)| *known == code).map_or_else(
+                || ErrorCode::Other(value.to_owned()),
+                |(_, e, ..)| e.clone(),
+            )),
             Err(_) => Some(ErrorCode::Other(value.to_owned())),
         }
     }

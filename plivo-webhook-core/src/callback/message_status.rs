@@ -1,6 +1,8 @@
 //! Outbound message status callbacks (the `url` of Send Message).
 
-use super::{amount, keep, number, required, text, Amount, ErrorCode, Extra, FromParams, Status, Timestamp};
+use super::{
+    amount, keep, number, required, text, Amount, ErrorCode, Extra, FromParams, Status, Timestamp,
+};
 use crate::error::Error;
 use crate::params::Params;
 

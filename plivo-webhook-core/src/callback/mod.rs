@@ -52,7 +52,11 @@ fn text(value: &str) -> Option<String> {
 }
 
 /// Requires a non-empty value.
-fn required(field: Option<String>, kind: &'static str, name: &'static str) -> Result<String, Error> {
+fn required(
+    field: Option<String>,
+    kind: &'static str,
+    name: &'static str,
+) -> Result<String, Error> {
     field.ok_or(Error::MissingField { kind, field: name })
 }
 

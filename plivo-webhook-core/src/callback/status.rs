@@ -64,14 +64,21 @@ impl Status {
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            Status::Delivered | Status::Undelivered | Status::Failed | Status::Read | Status::Rejected
+            Status::Delivered
+                | Status::Undelivered
+                | Status::Failed
+                | Status::Read
+                | Status::Rejected
         )
     }
 
     /// Whether the message did not reach the recipient (`failed`, `undelivered`, `rejected`).
     #[must_use]
     pub fn is_failure(&self) -> bool {
-        matches!(self, Status::Undelivered | Status::Failed | Status::Rejected)
+        matches!(
+            self,
+            Status::Undelivered | Status::Failed | Status::Rejected
+        )
     }
 
     /// Rank in the lifecycle: queued 0, sent (and unknown) 1, delivered / undelivered /
@@ -124,7 +131,11 @@ mod tests {
         let order = ["queued", "sent", "delivered", "read"];
         for (i, a) in order.iter().enumerate() {
             for (j, b) in order.iter().enumerate() {
-                assert_eq!(Status::parse(b).supersedes(&Status::parse(a)), j > i, "{a} -> {b}");
+                assert_eq!(
+                    Status::parse(b).supersedes(&Status::parse(a)),
+                    j > i,
+                    "{a} -> {b}"
+                );
             }
         }
         assert!(!Status::Sent.supersedes(&Status::Delivered));

@@ -39,7 +39,11 @@ impl Amount {
             return None;
         }
         let int: i64 = int.parse().ok()?;
-        let mut frac_value: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+        let mut frac_value: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().ok()?
+        };
         for _ in frac.len()..6 {
             frac_value *= 10;
         }
@@ -94,7 +98,13 @@ fn parse_micros(s: &str) -> Option<i64> {
         return s.parse::<i64>().ok()?.checked_mul(1_000_000);
     }
     let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b' ' | b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |range: std::ops::Range<usize>| -> Option<i64> {
@@ -107,7 +117,12 @@ fn parse_micros(s: &str) -> Option<i64> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = &s[19..];
@@ -186,8 +201,14 @@ mod tests {
         let t = |s: &str| Timestamp::parse(s).unix_micros();
         assert_eq!(t("1970-01-01 00:00:00"), Some(0));
         assert_eq!(t("2023-12-19 14:02:15.92671"), Some(1_702_994_535_926_710));
-        assert_eq!(t("2023-12-19 14:02:15.926710"), t("2023-12-19 14:02:15.92671"));
-        assert_eq!(t("2023-12-19 19:32:15.92671+05:30"), t("2023-12-19 14:02:15.92671"));
+        assert_eq!(
+            t("2023-12-19 14:02:15.926710"),
+            t("2023-12-19 14:02:15.92671")
+        );
+        assert_eq!(
+            t("2023-12-19 19:32:15.92671+05:30"),
+            t("2023-12-19 14:02:15.92671")
+        );
         assert_eq!(t("2023-12-19T14:02:15Z"), Some(1_702_994_535_000_000));
         assert_eq!(t("1702994535"), Some(1_702_994_535_000_000));
         assert_eq!(t("yesterday"), None);

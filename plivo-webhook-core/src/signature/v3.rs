@@ -59,7 +59,12 @@ pub(crate) fn feed(
 }
 
 /// The whole signing string of a request (for diagnosis, the signer and tests).
-pub(crate) fn signing_string(url: &SignedUrl<'_>, method: Method, body: &[u8], nonce: &[u8]) -> Vec<u8> {
+pub(crate) fn signing_string(
+    url: &SignedUrl<'_>,
+    method: Method,
+    body: &[u8],
+    nonce: &[u8],
+) -> Vec<u8> {
     let mut query = crate::form::Pairs::new();
     if let Some(raw) = url.query {
         crate::form::extend(&mut query, raw.as_bytes());
@@ -68,6 +73,8 @@ pub(crate) fn signing_string(url: &SignedUrl<'_>, method: Method, body: &[u8], n
     let mut params = crate::form::parse(body);
     crate::form::sort(&mut params);
     let mut out = Vec::new();
-    feed(url, method, &query, &params, nonce, &mut |b| out.extend_from_slice(b));
+    feed(url, method, &query, &params, nonce, &mut |b| {
+        out.extend_from_slice(b);
+    });
     out
 }

@@ -33,7 +33,8 @@ impl Signer {
     #[must_use]
     pub fn new(token: &str) -> Self {
         Signer {
-            token: AuthToken::new(token).expect("a non-empty auth token without surrounding whitespace"),
+            token: AuthToken::new(token)
+                .expect("a non-empty auth token without surrounding whitespace"),
             main_account: None,
         }
     }
@@ -69,15 +70,28 @@ impl Signer {
     /// # Panics
     /// When `url` is not absolute; use [`Signer::try_sign`] for untrusted input.
     #[must_use]
-    pub fn sign_with_nonce(&self, method: &str, url: &str, body: &[u8], nonce: &str) -> SignedHeaders {
-        self.try_sign(method, url, body, nonce).expect("an absolute URL")
+    pub fn sign_with_nonce(
+        &self,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        nonce: &str,
+    ) -> SignedHeaders {
+        self.try_sign(method, url, body, nonce)
+            .expect("an absolute URL")
     }
 
     /// Signs with V3, reporting an invalid URL as an error.
     ///
     /// # Errors
     /// [`Error::InvalidUrl`] when `url` is not absolute.
-    pub fn try_sign(&self, method: &str, url: &str, body: &[u8], nonce: &str) -> Result<SignedHeaders, Error> {
+    pub fn try_sign(
+        &self,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        nonce: &str,
+    ) -> Result<SignedHeaders, Error> {
         let message = self.signing_string(method, url, body, nonce)?;
         let sign = |token: &AuthToken| {
             let mut mac = token.hmac_key();
@@ -97,9 +111,19 @@ impl Signer {
     ///
     /// # Errors
     /// [`Error::InvalidUrl`] when `url` is not absolute.
-    pub fn signing_string(&self, method: &str, url: &str, body: &[u8], nonce: &str) -> Result<Vec<u8>, Error> {
+    pub fn signing_string(
+        &self,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        nonce: &str,
+    ) -> Result<Vec<u8>, Error> {
         let url = signed_url(url)?;
-        let method = if method == "GET" { Method::Get } else { Method::Post };
+        let method = if method == "GET" {
+            Method::Get
+        } else {
+            Method::Post
+        };
         Ok(v3::signing_string(&url, method, body, nonce.as_bytes()))
     }
 
@@ -107,7 +131,13 @@ impl Signer {
     ///
     /// # Errors
     /// [`Error::InvalidUrl`] when `url` is not absolute.
-    pub fn sign_v2(&self, method: &str, url: &str, body: &[u8], nonce: &str) -> Result<SignedHeaders, Error> {
+    pub fn sign_v2(
+        &self,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        nonce: &str,
+    ) -> Result<SignedHeaders, Error> {
         let url = signed_url(url)?;
         let sign = |token: &AuthToken| {
             let mut mac = token.hmac_key();
@@ -168,7 +198,10 @@ impl SignedHeaders {
             headers.push((ma, ma_signature.clone()));
         }
         if self.content_type {
-            headers.push(("Content-Type", "application/x-www-form-urlencoded".to_owned()));
+            headers.push((
+                "Content-Type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ));
         }
         headers
     }

@@ -60,7 +60,12 @@ impl std::fmt::Display for Report {
         for (id, reason) in &self.failed {
             writeln!(f, "FAIL {id}: {reason}")?;
         }
-        write!(f, "{} passed, {} failed", self.passed.len(), self.failed.len())
+        write!(
+            f,
+            "{} passed, {} failed",
+            self.passed.len(),
+            self.failed.len()
+        )
     }
 }
 
@@ -69,7 +74,8 @@ impl std::fmt::Display for Report {
 /// # Errors
 /// A message naming the JSON problem or an unknown format.
 pub fn parse(json: &str) -> Result<VectorFile, String> {
-    let file: VectorFile = serde_json::from_str(json).map_err(|e| format!("not a vector file: {e}"))?;
+    let file: VectorFile =
+        serde_json::from_str(json).map_err(|e| format!("not a vector file: {e}"))?;
     if file.format != "plivo-webhook-vectors/1" {
         return Err(format!("unknown vector format {:?}", file.format));
     }
@@ -100,8 +106,17 @@ pub fn check(vector: &Vector) -> Result<(), String> {
         builder = builder.dangerous_accept_v2();
     }
     let verifier = builder.build().map_err(|e| format!("verifier: {e}"))?;
-    let headers: Vec<(&str, &str)> = vector.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let request = CallbackRequest::with_public_url(&vector.method, &vector.url, &headers, vector.body.as_bytes());
+    let headers: Vec<(&str, &str)> = vector
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let request = CallbackRequest::with_public_url(
+        &vector.method,
+        &vector.url,
+        &headers,
+        vector.body.as_bytes(),
+    );
     let verdict = verifier.check(&request);
     if verdict.is_ok() != vector.valid {
         return Err(format!(
@@ -123,8 +138,17 @@ pub fn check(vector: &Vector) -> Result<(), String> {
                 path: parts.path,
                 query: parts.query,
             };
-            let method = if vector.method == "GET" { Method::Get } else { Method::Post };
-            let ours = v3::signing_string(&url, method, vector.body.as_bytes(), vector.nonce.as_bytes());
+            let method = if vector.method == "GET" {
+                Method::Get
+            } else {
+                Method::Post
+            };
+            let ours = v3::signing_string(
+                &url,
+                method,
+                vector.body.as_bytes(),
+                vector.nonce.as_bytes(),
+            );
             if ours != expected.as_bytes() {
                 return Err(format!(
                     "signing string differs:\n  ours:   {}\n  theirs: {expected}",

@@ -1,0 +1,43 @@
+//! Verifying an ASCII callback of up to 32 parameters does not touch the heap
+//! (counted with a counting global allocator, on this thread only).
+
+use plivo_webhook_core::{testing::Signer, CallbackRequest, Verifier};
+
+const TOKEN: &str = "ALLOC_TEST_TOKEN";
+const STATUS: &[u8] = include_bytes!("data/fixtures/status_sms_delivered.form");
+
+#[test]
+fn check_does_not_allocate() {
+    let verifier = Verifier::builder()
+        .token(TOKEN)
+        .token("ROTATED_TOKEN")
+        .public_base_url("https://example.com")
+        .build()
+        .unwrap();
+    let mut bodies = vec![STATUS.to_vec()];
+    for n in [1usize, 16, 32] {
+        let body: Vec<String> = (0..n).map(|i| format!("K{i}=v+{i}%2Fx")).collect();
+        bodies.push(body.join("&").into_bytes());
+    }
+    for body in &bodies {
+        let signed = Signer::new(TOKEN).sign("POST", "https://example.com/api/plivo/status?tenant=a", body);
+        let headers = signed.headers();
+        let request = CallbackRequest::new("POST", "/api/plivo/status?tenant=a", &headers, body);
+        assert!(verifier.check(&request).is_ok());
+        let info = allocation_counter::measure(|| {
+            assert!(verifier.check(&request).is_ok());
+        });
+        assert_eq!(info.count_total, 0, "{} allocations for {} bytes", info.count_total, body.len());
+        // The failing path allocates nothing either.
+        let forged = CallbackRequest::new("POST", "/api/plivo/status?tenant=b", &headers, body);
+        let info = allocation_counter::measure(|| {
+            assert!(verifier.check(&forged).is_err());
+        });
+        assert_eq!(info.count_total, 0);
+        // The counter is live: decoding into owned parameters does allocate.
+        let info = allocation_counter::measure(|| {
+            assert!(verifier.verify(&request).is_ok());
+        });
+        assert!(info.count_total > 0);
+    }
+}

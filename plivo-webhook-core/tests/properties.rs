@@ -1,0 +1,157 @@
+//! Property tests: signed requests verify; any change breaks them; order never matters;
+//! arbitrary bytes never panic.
+
+use plivo_webhook_core::{
+    testing::Signer, CallbackRequest, FromParams, InboundMessage, MessageStatus, Params, UrlPolicy,
+    Verifier, VoiceCallback,
+};
+use proptest::prelude::*;
+
+const TOKEN: &str = "PROPTEST_TOKEN_0123456789";
+
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() {
+            out.push(char::from(b));
+        } else if b == b' ' {
+            out.push('+');
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn body_of(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn verifier() -> Verifier {
+    Verifier::builder().token(TOKEN).build().unwrap()
+}
+
+fn verdict(url: &str, method: &str, body: &[u8], headers: &[(&'static str, String)]) -> bool {
+    verifier()
+        .check(&CallbackRequest::with_public_url(
+            method, url, &headers, body,
+        ))
+        .is_ok()
+}
+
+prop_compose! {
+    fn url()(scheme in prop::sample::select(vec!["http", "https"]),
+             host in "[a-zA-Z0-9.-]{1,20}",
+             port in prop::option::of(1u16..),
+             path in "(/[a-zA-Z0-9._~%-]{0,8}){0,4}/?",
+             query in prop::option::of("[a-z]{1,5}=[a-z0-9]{0,5}(&[a-z]{1,5}=[a-z0-9]{0,5}){0,2}")) -> String {
+        let mut url = format!("{scheme}://{host}");
+        if let Some(port) = port { url.push_str(&format!(":{port}")); }
+        url.push_str(&path);
+        if let Some(q) = query { url.push('?'); url.push_str(&q); }
+        url
+    }
+}
+
+fn params() -> impl Strategy<Value = Vec<(String, String)>> {
+    prop::collection::vec((".{0,12}", ".{0,24}"), 1..12)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn signed_requests_verify(url in url(), params in params(), nonce in "[0-9]{1,24}") {
+        let body = body_of(&params);
+        let signed = Signer::new(TOKEN).sign_with_nonce("POST", &url, body.as_bytes(), &nonce);
+        prop_assert!(verdict(&url, "POST", body.as_bytes(), &signed.headers()));
+    }
+
+    #[test]
+    fn get_requests_verify(url in url(), nonce in "[0-9]{1,24}") {
+        let signed = Signer::new(TOKEN).sign_with_nonce("GET", &url, b"", &nonce);
+        prop_assert!(verdict(&url, "GET", b"", &signed.headers()));
+    }
+
+    #[test]
+    fn reordering_never_changes_the_verdict(url in url(), params in params(), seed in any::<u64>()) {
+        let body = body_of(&params);
+        let signed = Signer::new(TOKEN).sign("POST", &url, body.as_bytes());
+        let mut shuffled = params.clone();
+        let mut state = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        prop_assert!(verdict(&url, "POST", body_of(&shuffled).as_bytes(), &signed.headers()));
+    }
+
+    #[test]
+    fn changing_a_key_or_value_fails(url in url(), params in params(), which in any::<prop::sample::Index>(), key in any::<bool>(), extra in "[a-zA-Z0-9]{1,3}") {
+        let body = body_of(&params);
+        let signed = Signer::new(TOKEN).sign("POST", &url, body.as_bytes());
+        let mut changed = params.clone();
+        let i = which.index(changed.len());
+        if key { changed[i].0.push_str(&extra) } else { changed[i].1.push_str(&extra) }
+        prop_assert!(!verdict(&url, "POST", body_of(&changed).as_bytes(), &signed.headers()));
+    }
+
+    #[test]
+    fn changing_the_url_fails(url in url(), params in params(), which in 0usize..4, extra in "[a-z0-9]{1,3}") {
+        let body = body_of(&params);
+        let signed = Signer::new(TOKEN).sign("POST", &url, body.as_bytes());
+        let other = match which {
+            0 => url.replacen("://", &format!("://{extra}"), 1),
+            1 => if url.starts_with("https") { url.replacen("https", "http", 1) } else { url.replacen("http", "https", 1) },
+            2 => match url.split_once('?') { Some((a, b)) => format!("{a}/{extra}?{b}"), None => format!("{url}/{extra}") },
+            _ => if url.contains('?') { format!("{url}&z{extra}=1") } else { format!("{url}?z{extra}=1") },
+        };
+        prop_assert!(!verdict(&other, "POST", body.as_bytes(), &signed.headers()));
+    }
+
+    #[test]
+    fn changing_the_nonce_or_a_signature_byte_fails(url in url(), params in params(), nonce in "[0-9]{5,20}", pos in 0usize..44, byte in any::<u8>()) {
+        let body = body_of(&params);
+        let signed = Signer::new(TOKEN).sign_with_nonce("POST", &url, body.as_bytes(), &nonce);
+        let mut headers = signed.headers();
+        headers[1].1.push('7');
+        prop_assert!(!verdict(&url, "POST", body.as_bytes(), &headers));
+        let mut headers = signed.headers();
+        let mut sig = headers[0].1.clone().into_bytes();
+        prop_assume!(sig[pos] != byte && byte != b',');
+        sig[pos] = byte;
+        headers[0].1 = String::from_utf8_lossy(&sig).into_owned();
+        prop_assert!(!verdict(&url, "POST", body.as_bytes(), &headers));
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..512),
+                                   target in prop::collection::vec(any::<u8>(), 0..64),
+                                   sig in prop::collection::vec(any::<u8>(), 0..64),
+                                   nonce in prop::collection::vec(any::<u8>(), 0..32),
+                                   method in prop::sample::select(vec!["GET", "POST", "PUT", "post"])) {
+        let params = Params::decode(&body);
+        let _ = MessageStatus::from_params(&params);
+        let _ = InboundMessage::from_params(&params);
+        let _ = VoiceCallback::from_params(&params);
+        let target = String::from_utf8_lossy(&target).into_owned();
+        let headers: Vec<(&str, Vec<u8>)> = vec![
+            ("X-Plivo-Signature-V3", sig.clone()),
+            ("X-Plivo-Signature-V3-Nonce", nonce),
+            ("Content-Type", b"application/x-www-form-urlencoded".to_vec()),
+            ("Host", sig),
+        ];
+        for policy in [UrlPolicy::public_base("https://example.com").unwrap(), UrlPolicy::trusted_proxy(), UrlPolicy::direct(true)] {
+            let verifier = Verifier::builder().token(TOKEN).url_policy(policy).build().unwrap();
+            let request = CallbackRequest::new(method, &target, &headers, &body);
+            let _ = verifier.verify(&request);
+            let _ = plivo_webhook_core::diagnose(&verifier, &request);
+        }
+        let request = CallbackRequest::with_public_url(method, &target, &headers, &body);
+        let _ = verifier().verify(&request);
+    }
+}
