@@ -1,5 +1,7 @@
 //! The verifier: tokens, URL policy and limits; and `Verified<T>`, its proof.
 
+use std::sync::Arc;
+
 use hmac::Mac;
 
 use crate::callback::FromParams;
@@ -49,8 +51,14 @@ const MAX_NONCE_BYTES: usize = 256;
 /// assert_eq!(verifier.verify(&forged).unwrap_err().status(), 403);
 /// # Ok::<(), plivo_webhook_core::Error>(())
 /// ```
+///
+/// Cloning is cheap (a reference count), so a verifier can live in application state.
 #[derive(Clone)]
 pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     keys: Vec<HmacSha256>,
     url: UrlPolicy,
     accept_v2: bool,
@@ -60,10 +68,10 @@ pub struct Verifier {
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
-            .field("tokens", &format_args!("[{} x ***]", self.keys.len()))
-            .field("url", &self.url)
-            .field("accept_v2", &self.accept_v2)
-            .field("max_body_bytes", &self.max_body_bytes)
+            .field("tokens", &format_args!("[{} x ***]", self.inner.keys.len()))
+            .field("url", &self.inner.url)
+            .field("accept_v2", &self.inner.accept_v2)
+            .field("max_body_bytes", &self.inner.max_body_bytes)
             .finish()
     }
 }
@@ -94,13 +102,13 @@ impl Verifier {
     /// The body limit in bytes; adapters stop reading a body past it.
     #[must_use]
     pub fn max_body_bytes(&self) -> usize {
-        self.max_body_bytes
+        self.inner.max_body_bytes
     }
 
     /// The URL policy.
     #[must_use]
     pub fn url_policy(&self) -> &UrlPolicy {
-        &self.url
+        &self.inner.url
     }
 
     /// Checks the request and returns which header and token matched, or why it failed.
@@ -159,13 +167,10 @@ impl Verifier {
                 })
             }
         };
-        if request.body.len() > self.max_body_bytes {
+        if request.body.len() > self.inner.max_body_bytes {
             return Err(Error::BodyTooLarge {
-                limit: self.max_body_bytes,
+                limit: self.inner.max_body_bytes,
             });
-        }
-        if method == Method::Post && !request.body.is_empty() {
-            check_content_type(request)?;
         }
         let v3 = single(request, signature::V3)?;
         let ma_v3 = single(request, signature::MA_V3)?;
@@ -173,7 +178,8 @@ impl Verifier {
             return self.authenticate_v2(request, method);
         }
         let nonce = nonce(request, signature::V3_NONCE)?;
-        let url = self.url.resolve(request.target, request.headers)?;
+        check_content_type(request, method)?;
+        let url = self.inner.url.resolve(request.target, request.headers)?;
         let mut query = Pairs::new();
         if let Some(raw) = url.query {
             form::extend(&mut query, raw.as_bytes());
@@ -184,7 +190,12 @@ impl Verifier {
             form::extend(&mut params, request.body);
             form::sort(&mut params);
         }
-        let matched = self.match_v3(&url, method, &query, &params, nonce, v3, ma_v3);
+        let mut matched = self.match_v3(&url, method, &query, &params, nonce, v3, ma_v3);
+        if matched.is_none() {
+            if let Some(bare) = bare_root(request, &url) {
+                matched = self.match_v3(&bare, method, &query, &params, nonce, v3, ma_v3);
+            }
+        }
         match matched {
             Some(matched) => Ok(Checked {
                 method,
@@ -214,7 +225,7 @@ impl Verifier {
         v3: Option<&[u8]>,
         ma_v3: Option<&[u8]>,
     ) -> Option<SignatureMatch> {
-        for (token_index, key) in self.keys.iter().enumerate() {
+        for (token_index, key) in self.inner.keys.iter().enumerate() {
             let mut mac = signature::BufferedMac::new(key.clone());
             v3::feed(url, method, query, params, nonce, &mut |bytes| {
                 mac.update(bytes);
@@ -246,14 +257,19 @@ impl Verifier {
                 name: signature::V3,
             });
         }
-        if !self.accept_v2 {
+        if !self.inner.accept_v2 {
             return Err(Error::V2NotAccepted);
         }
         let nonce = nonce(request, signature::V2_NONCE)?;
-        let url = self.url.resolve(request.target, request.headers)?;
-        for (token_index, key) in self.keys.iter().enumerate() {
+        check_content_type(request, method)?;
+        let url = self.inner.url.resolve(request.target, request.headers)?;
+        let bare = bare_root(request, &url);
+        let variants = std::iter::once(&url).chain(bare.as_ref());
+        for (url, (token_index, key)) in
+            variants.flat_map(|url| self.inner.keys.iter().enumerate().map(move |k| (url, k)))
+        {
             let mut mac = key.clone();
-            v2::feed(&url, nonce, &mut |bytes| mac.update(bytes));
+            v2::feed(url, nonce, &mut |bytes| mac.update(bytes));
             let expected = signature::finish(mac);
             for (header, value) in [(SignatureHeader::V2, v2), (SignatureHeader::MaV2, ma_v2)] {
                 // V2 headers are compared whole: no SDK splits them on commas.
@@ -368,10 +384,12 @@ impl VerifierBuilder {
             });
         }
         Ok(Verifier {
-            keys: self.tokens.iter().map(AuthToken::hmac_key).collect(),
-            url,
-            accept_v2: self.accept_v2,
-            max_body_bytes: self.max_body_bytes,
+            inner: Arc::new(Inner {
+                keys: self.tokens.iter().map(AuthToken::hmac_key).collect(),
+                url,
+                accept_v2: self.accept_v2,
+                max_body_bytes: self.max_body_bytes,
+            }),
         })
     }
 }
@@ -391,6 +409,14 @@ struct Checked<'r> {
     params: Pairs<'r>,
     nonce: &'r [u8],
     matched: SignatureMatch,
+}
+
+/// A request for `/` cannot tell whether Plivo was configured with `https://host/` or
+/// `https://host` (no path), which the SDKs sign differently. When the URL was resolved
+/// from a received request for exactly `/`, the bare form is tried too.
+fn bare_root<'a>(request: &CallbackRequest<'_>, url: &SignedUrl<'a>) -> Option<SignedUrl<'a>> {
+    let received = matches!(request.target, crate::request::Target::Received(_));
+    (received && url.path == "/" && url.prefix.is_empty()).then(|| SignedUrl { path: "", ..*url })
 }
 
 fn single<'r>(
@@ -430,7 +456,12 @@ fn nonce<'r>(request: &CallbackRequest<'r>, name: &'static str) -> Result<&'r [u
     }
 }
 
-fn check_content_type(request: &CallbackRequest<'_>) -> Result<(), Error> {
+/// A POST with a body must be form-encoded: that is all Plivo sends, and the only body
+/// the signature covers.
+fn check_content_type(request: &CallbackRequest<'_>, method: Method) -> Result<(), Error> {
+    if method == Method::Get || request.body.is_empty() {
+        return Ok(());
+    }
     const FORM: &[u8] = b"application/x-www-form-urlencoded";
     match request.headers.header("Content-Type") {
         HeaderValue::One(value) => {

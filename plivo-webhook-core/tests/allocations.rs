@@ -20,14 +20,24 @@ fn check_does_not_allocate() {
         bodies.push(body.join("&").into_bytes());
     }
     for body in &bodies {
-        let signed = Signer::new(TOKEN).sign("POST", "https://example.com/api/plivo/status?tenant=a", body);
+        let signed = Signer::new(TOKEN).sign(
+            "POST",
+            "https://example.com/api/plivo/status?tenant=a",
+            body,
+        );
         let headers = signed.headers();
         let request = CallbackRequest::new("POST", "/api/plivo/status?tenant=a", &headers, body);
         assert!(verifier.check(&request).is_ok());
         let info = allocation_counter::measure(|| {
             assert!(verifier.check(&request).is_ok());
         });
-        assert_eq!(info.count_total, 0, "{} allocations for {} bytes", info.count_total, body.len());
+        assert_eq!(
+            info.count_total,
+            0,
+            "{} allocations for {} bytes",
+            info.count_total,
+            body.len()
+        );
         // The failing path allocates nothing either.
         let forged = CallbackRequest::new("POST", "/api/plivo/status?tenant=b", &headers, body);
         let info = allocation_counter::measure(|| {

@@ -58,7 +58,8 @@ pub(crate) fn feed(
     sink(nonce);
 }
 
-/// The whole signing string of a request (for diagnosis, the signer and tests).
+/// The whole signing string of a request (for the signer and the vector runner).
+#[cfg(feature = "testing")]
 pub(crate) fn signing_string(
     url: &SignedUrl<'_>,
     method: Method,
