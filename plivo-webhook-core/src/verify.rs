@@ -8,7 +8,7 @@ use crate::callback::FromParams;
 use crate::error::{excerpt, Error};
 use crate::form::{self, Pairs};
 use crate::params::Params;
-use crate::request::{CallbackRequest, HeaderValue};
+use crate::request::{CallbackRequest, HeaderValue, Headers};
 use crate::signature::{self, v2, v3, v3::Method, HmacSha256, SignatureHeader};
 use crate::token::AuthToken;
 use crate::url::{SignedUrl, UrlPolicy};
@@ -120,6 +120,36 @@ impl Verifier {
     /// See [`Error`]; [`Error::status`] gives the HTTP status to answer.
     pub fn check(&self, request: &CallbackRequest<'_>) -> Result<SignatureMatch, Error> {
         self.authenticate(request).map(|checked| checked.matched)
+    }
+
+    /// The header-only part of verification: a signature header that this verifier
+    /// accepts is present once and well formed, with its nonce. Useful where the body is
+    /// not available yet (routing guards); it proves nothing about authenticity.
+    ///
+    /// # Errors
+    /// [`Error::MissingHeader`], [`Error::DuplicateHeader`], [`Error::MalformedHeader`] or
+    /// [`Error::V2NotAccepted`].
+    pub fn check_headers(&self, headers: &dyn Headers) -> Result<SignatureHeader, Error> {
+        let request = CallbackRequest::with_public_url("POST", "", headers, b"");
+        if let Some(header) = present(&request, signature::V3, SignatureHeader::V3)?.or(present(
+            &request,
+            signature::MA_V3,
+            SignatureHeader::MaV3,
+        )?) {
+            nonce(&request, signature::V3_NONCE)?;
+            return Ok(header);
+        }
+        match present(&request, signature::V2, SignatureHeader::V2)?.or(present(
+            &request,
+            signature::MA_V2,
+            SignatureHeader::MaV2,
+        )?) {
+            Some(_) if !self.inner.accept_v2 => Err(Error::V2NotAccepted),
+            Some(header) => nonce(&request, signature::V2_NONCE).map(|_| header),
+            None => Err(Error::MissingHeader {
+                name: signature::V3,
+            }),
+        }
     }
 
     /// Verifies the request and returns its decoded parameters, proven authentic.
@@ -416,7 +446,15 @@ struct Checked<'r> {
 /// from a received request for exactly `/`, the bare form is tried too.
 fn bare_root<'a>(request: &CallbackRequest<'_>, url: &SignedUrl<'a>) -> Option<SignedUrl<'a>> {
     let received = matches!(request.target, crate::request::Target::Received(_));
-    (received && url.path == "/" && url.prefix.is_empty()).then(|| SignedUrl { path: "", ..*url })
+    (received && url.path == "/" && url.prefix.is_empty()).then_some(SignedUrl { path: "", ..*url })
+}
+
+fn present(
+    request: &CallbackRequest<'_>,
+    name: &'static str,
+    header: SignatureHeader,
+) -> Result<Option<SignatureHeader>, Error> {
+    Ok(single(request, name)?.map(|_| header))
 }
 
 fn single<'r>(
