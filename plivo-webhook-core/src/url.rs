@@ -1,25 +1,25 @@
 //! Public-URL policy: which URL Plivo signed, seen from behind proxies and tunnels.
-//!
-//! Plivo signs the exact URL it called (`https://example.com/api/plivo/status`). A server
-//! behind a reverse proxy, a load balancer or a tunnel receives `/api/plivo/status` on
-//! `http://127.0.0.1:3000` instead. The policy rebuilds the public URL:
-//!
-//! * [`UrlPolicy::public_base`] (the default choice, `APP_BASE_URL`): a configured base
-//!   joined with the request's path and query. Forwarded headers are ignored, so a client
-//!   cannot steer which URL is checked.
-//! * [`UrlPolicy::trusted_proxy`]: scheme and host from `Forwarded` (RFC 7239) or
-//!   `X-Forwarded-Proto` / `X-Forwarded-Host`. Enable it only when a proxy you control
-//!   overwrites those headers: otherwise any client sets them.
-//! * [`UrlPolicy::direct`]: a fixed scheme and the `Host` header, for servers reached
-//!   directly.
-//!
-//! The URL is never normalised: host case, an explicit port, percent-escapes in the path
-//! and a trailing slash are all signed as written.
 
 use crate::error::Error;
 use crate::request::{HeaderValue, Headers, Target};
 
-/// How the verifier finds the public URL Plivo signed. See the [module docs](self).
+/// How the verifier finds the public URL Plivo signed, behind proxies and tunnels.
+///
+/// Plivo signs the exact URL it called (`https://example.com/api/plivo/status`). A server
+/// behind a reverse proxy, a load balancer or a tunnel receives `/api/plivo/status` on
+/// `http://127.0.0.1:3000` instead. The policy rebuilds the public URL:
+///
+/// * [`UrlPolicy::public_base`] (the default choice, `APP_BASE_URL`): a configured base
+///   joined with the request's path and query. Forwarded headers are ignored, so a client
+///   cannot steer which URL is checked.
+/// * [`UrlPolicy::trusted_proxy`]: scheme and host from `Forwarded` (RFC 7239) or
+///   `X-Forwarded-Proto` / `X-Forwarded-Host`. Enable it only when a proxy you control
+///   overwrites those headers: otherwise any client sets them.
+/// * [`UrlPolicy::direct`]: a fixed scheme and the `Host` header, for servers reached
+///   directly.
+///
+/// The URL is never normalised: host case, an explicit port, percent-escapes in the path
+/// and a trailing slash are all signed as written.
 #[derive(Clone, PartialEq, Eq)]
 pub struct UrlPolicy {
     kind: Kind,
