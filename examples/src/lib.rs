@@ -1,1 +1,1 @@
-//! placeholder
+//! Runnable Plivo callback receivers (axum, actix-web) with storage, and the CLI.

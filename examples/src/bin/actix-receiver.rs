@@ -1,0 +1,2 @@
+//! The actix-web receiver (work in progress).
+fn main() {}

@@ -1,0 +1,2 @@
+//! The axum receiver (work in progress).
+fn main() {}

@@ -1,0 +1,2 @@
+//! The `plivo-webhook` CLI (work in progress).
+fn main() {}
