@@ -1,2 +1,43 @@
-//! The actix-web receiver (work in progress).
-fn main() {}
+//! The actix-web receiver: `PLIVO_AUTH_TOKEN=… cargo run -p plivo-webhook-examples --bin actix-receiver`.
+//!
+//! Same configuration and HTTP API as `axum-receiver`. Prints `listening on http://ADDR`
+//! once bound; actix-web shuts down gracefully on SIGINT and SIGTERM.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpServer};
+use plivo_webhook_examples::{actix_app, config::Config, notify::LogNotifier, receiver::Receiver, store, telemetry};
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    telemetry::init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("actix-receiver: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let config = Config::from_env()?;
+    let verifier = config.verifier()?;
+    let store = store::open(&config.database_url).await?;
+    let receiver = web::Data::new(Receiver::new(verifier.clone(), store, Arc::new(LogNotifier)));
+    let listener = std::net::TcpListener::bind(config.bind_addr)
+        .map_err(|e| format!("cannot bind BIND_ADDR {}: {e}", config.bind_addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(verifier.clone())
+            .app_data(receiver.clone())
+            .configure(actix_app::routes)
+    })
+    .listen(listener)
+    .map_err(|e| format!("cannot listen: {e}"))?
+    .run();
+    telemetry::announce(addr, &config);
+    server.await.map_err(|e| format!("server error: {e}"))
+}

@@ -211,7 +211,7 @@ impl ErrorCode {
     /// descriptions; unknown codes say `true`).
     #[must_use]
     pub fn resend_may_help(&self) -> bool {
-        self.entry().map_or(true, |(.., retry)| *retry)
+        self.entry().is_none_or(|(.., retry)| *retry)
     }
 }
 

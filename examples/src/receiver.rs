@@ -1,0 +1,228 @@
+//! What both receivers do, framework-free: verify (done by the adapters), parse, store,
+//! answer. The axum and actix-web wiring only translate requests and [`Reply`]s.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use plivo_webhook_core::{
+    CallbackStore, DeadLetter, Error, FromParams, Headers, InboundMessage, MessageStatus, Notifier, Verified,
+    Verifier,
+};
+
+use crate::metrics::Metrics;
+
+/// The longest a request waits on the store before it is answered 503 (the pools time out
+/// sooner; this is the backstop that guarantees no request hangs).
+pub const REQUEST_STORE_DEADLINE: Duration = Duration::from_secs(5);
+
+/// An HTTP answer: status, content type, body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: String,
+}
+
+impl Reply {
+    fn json(status: u16, body: &serde_json::Value) -> Self {
+        Reply {
+            status,
+            content_type: "application/json",
+            body: body.to_string(),
+        }
+    }
+
+    fn ok_static(body: &'static str) -> Self {
+        Reply {
+            status: 200,
+            content_type: "application/json",
+            body: body.to_owned(),
+        }
+    }
+
+    fn unavailable(err: &Error) -> Self {
+        Reply::json(503, &serde_json::json!({ "error": err.to_string() }))
+    }
+}
+
+/// The receiver: verifier, store, notifier and metrics.
+pub struct Receiver {
+    /// Verifies callbacks (also reached by the adapters through the app state).
+    pub verifier: Verifier,
+    /// Where callbacks are kept.
+    pub store: Arc<dyn CallbackStore>,
+    /// Told when a message first fails.
+    pub notifier: Arc<dyn Notifier>,
+    /// Prometheus counters.
+    pub metrics: Metrics,
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver").field("verifier", &self.verifier).finish_non_exhaustive()
+    }
+}
+
+impl Receiver {
+    /// A receiver over `store`, notifying `notifier`.
+    pub fn new(verifier: Verifier, store: Arc<dyn CallbackStore>, notifier: Arc<dyn Notifier>) -> Self {
+        Receiver {
+            verifier,
+            store,
+            notifier,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// Whether a request carries Plivo signature headers (so a GET is a callback, not a
+    /// health check).
+    pub fn is_signed(&self, headers: &dyn Headers) -> bool {
+        !matches!(self.verifier.check_headers(headers), Err(Error::MissingHeader { .. }))
+    }
+
+    /// Counts and logs a rejected request. The log names the reason only: never a header
+    /// value, a token or a signature.
+    pub fn rejected(&self, endpoint: &'static str, err: Option<&Error>) {
+        let reason = err.map_or("body_read", Error::reason);
+        self.metrics.verification_failure(reason);
+        tracing::info!(endpoint, reason, "callback rejected");
+    }
+
+    /// A verified message status callback: parse, store (once), notify, answer.
+    pub async fn status(&self, verified: Verified) -> Reply {
+        let status = match MessageStatus::from_params(verified.params()) {
+            Ok(status) => status,
+            Err(err) => return self.dead_letter("status", &verified, &err).await,
+        };
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(REQUEST_STORE_DEADLINE, self.store.record_status(&status, verified.params()))
+            .await
+            .unwrap_or_else(|_| Err(deadline()));
+        self.metrics.store_latency(started.elapsed());
+        match outcome {
+            Ok(outcome) => {
+                if outcome.notify_failure {
+                    self.notifier.message_failed(&status).await;
+                }
+                let label = if outcome.duplicate { "duplicate" } else { "stored" };
+                self.metrics.callback("status", status.status.as_str(), label);
+                tracing::debug!(message_uuid = %status.message_uuid, status = %status.status, outcome = label, "status callback");
+                Reply::ok_static(if outcome.duplicate {
+                    r#"{"ok":true,"duplicate":true}"#
+                } else {
+                    r#"{"ok":true,"duplicate":false}"#
+                })
+            }
+            Err(err) => {
+                self.metrics.callback("status", status.status.as_str(), "store_error");
+                Reply::unavailable(&err)
+            }
+        }
+    }
+
+    /// A verified inbound message: parse, store (once), answer.
+    pub async fn inbound(&self, verified: Verified) -> Reply {
+        let message = match InboundMessage::from_params(verified.params()) {
+            Ok(message) => message,
+            Err(err) => return self.dead_letter("inbound", &verified, &err).await,
+        };
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(REQUEST_STORE_DEADLINE, self.store.record_inbound(&message, verified.params()))
+            .await
+            .unwrap_or_else(|_| Err(deadline()));
+        self.metrics.store_latency(started.elapsed());
+        let kind = message.message_type.as_ref().map_or("sms", |t| t.as_str());
+        match outcome {
+            Ok(new) => {
+                self.metrics.callback("inbound", kind, if new { "stored" } else { "duplicate" });
+                Reply::json(200, &serde_json::json!({ "ok": true, "duplicate": !new }))
+            }
+            Err(err) => {
+                self.metrics.callback("inbound", kind, "store_error");
+                Reply::unavailable(&err)
+            }
+        }
+    }
+
+    /// Keeps an authentic callback that has no usable shape, and acknowledges it.
+    async fn dead_letter(&self, endpoint: &'static str, verified: &Verified, err: &Error) -> Reply {
+        let letter = DeadLetter {
+            endpoint: endpoint.to_owned(),
+            reason: err.to_string(),
+            params: verified.params().to_form(),
+            nonce: verified.nonce().to_owned(),
+        };
+        let stored = tokio::time::timeout(REQUEST_STORE_DEADLINE, self.store.dead_letter(&letter))
+            .await
+            .unwrap_or_else(|_| Err(deadline()));
+        match stored {
+            Ok(()) => {
+                self.metrics.callback(endpoint, "-", "dead_letter");
+                tracing::warn!(endpoint, reason = %err, "authentic callback kept as dead letter");
+                Reply::json(200, &serde_json::json!({ "ok": true, "dead_letter": true }))
+            }
+            Err(store_err) => {
+                self.metrics.callback(endpoint, "-", "store_error");
+                Reply::unavailable(&store_err)
+            }
+        }
+    }
+
+    /// `GET /healthz` and an unsigned `GET /api/plivo/status`.
+    #[must_use]
+    pub fn health() -> Reply {
+        Reply::ok_static(r#"{"status":"ok"}"#)
+    }
+
+    /// `GET /readyz`: 200 when the store answers, else 503.
+    pub async fn ready(&self) -> Reply {
+        match tokio::time::timeout(REQUEST_STORE_DEADLINE, self.store.ping()).await {
+            Ok(Ok(())) => Reply::ok_static(r#"{"status":"ready"}"#),
+            Ok(Err(err)) => Reply::unavailable(&err),
+            Err(_) => Reply::unavailable(&deadline()),
+        }
+    }
+
+    /// `GET /api/messages/{uuid}`.
+    pub async fn message(&self, message_uuid: &str) -> Reply {
+        match self.store.message(message_uuid).await {
+            Ok(Some(message)) => Reply::json(200, &serde_json::to_value(message).unwrap_or_default()),
+            Ok(None) => Reply::json(404, &serde_json::json!({ "error": "unknown message_uuid" })),
+            Err(err) => Reply::unavailable(&err),
+        }
+    }
+
+    /// `GET /api/messages?status=failed&limit=N` (limit 1 to 1000, default 50).
+    pub async fn messages(&self, query: Option<&str>) -> Reply {
+        let params = plivo_webhook_core::Params::decode(query.unwrap_or_default().as_bytes());
+        let status = params.get("status").filter(|s| !s.is_empty());
+        let limit = match params.get("limit").map(str::parse::<u32>) {
+            None => 50,
+            Some(Ok(n)) if (1..=1000).contains(&n) => n,
+            Some(_) => return Reply::json(400, &serde_json::json!({ "error": "limit must be 1 to 1000" })),
+        };
+        match self.store.messages(status, limit).await {
+            Ok(messages) => Reply::json(200, &serde_json::json!({ "messages": messages })),
+            Err(err) => Reply::unavailable(&err),
+        }
+    }
+
+    /// `GET /metrics`.
+    #[must_use]
+    pub fn metrics_text(&self) -> Reply {
+        Reply {
+            status: 200,
+            content_type: "text/plain; version=0.0.4",
+            body: self.metrics.render(),
+        }
+    }
+}
+
+fn deadline() -> Error {
+    Error::Storage {
+        message: "the store did not answer in time".to_owned(),
+    }
+}

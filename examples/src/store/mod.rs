@@ -1,0 +1,199 @@
+//! Storage for the receivers: in memory, SQLite (embedded default) and PostgreSQL.
+//!
+//! All three implement [`CallbackStore`] from the core with the same rules, decided once
+//! here in [`decide`]: a status event is recorded once (its [`NewEvent::dedupe_key`]), the
+//! current status never moves backwards, and the first transition to a failure is flagged
+//! for notification inside the same transaction.
+
+mod memory;
+mod postgres;
+mod sqlite;
+mod time;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use plivo_webhook_core::{CallbackStore, DeadLetter, Error, MessageStatus, Params, Status};
+use sha2::{Digest, Sha256};
+
+pub use memory::MemoryStore;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+pub use time::{now_micros, rfc3339};
+
+/// How long a store operation may wait for a connection or a lock before it fails (and the
+/// callback is answered 503 so Plivo retries): bounded, so nothing hangs.
+pub const STORE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Opens the store named by a `DATABASE_URL` and applies its migrations.
+///
+/// `memory:` (nothing survives a restart), `sqlite://PATH` (created if missing), or
+/// `postgres://…` / `postgresql://…`.
+///
+/// # Errors
+/// One line saying what is wrong with the URL or why the database cannot be opened.
+pub async fn open(url: &str) -> Result<Arc<dyn CallbackStore>, String> {
+    if url == "memory:" || url == "memory://" {
+        Ok(Arc::new(MemoryStore::default()))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
+    } else {
+        Err("DATABASE_URL must be memory:, sqlite://PATH or postgres://…".to_owned())
+    }
+}
+
+/// A status event ready to be stored.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// `MessageUUID`.
+    pub message_uuid: String,
+    /// Same message, same raw status, same `Sequence`: the same event (a retry).
+    pub dedupe_key: String,
+    /// The status to store: an unknown value is stored as `sent`.
+    pub status: String,
+    /// The status as Plivo sent it.
+    pub raw_status: String,
+    /// [`Status::precedence`] of the stored status.
+    pub rank: i32,
+    /// Whether the status is a failure (failed, undelivered, rejected).
+    pub is_failure: bool,
+    /// The error code, if any.
+    pub error_code: Option<String>,
+    /// Plivo's `Sequence`.
+    pub sequence: Option<i64>,
+    /// All parameters, form-encoded.
+    pub params: String,
+    /// Arrival time, unix microseconds.
+    pub received_at: i64,
+}
+
+impl NewEvent {
+    /// Builds the event of a verified status callback.
+    #[must_use]
+    pub fn new(status: &MessageStatus, params: &Params) -> Self {
+        let stored = match &status.status {
+            Status::Unknown(_) => Status::Sent,
+            known => known.clone(),
+        };
+        let sequence = status.sequence.map(i64::from);
+        NewEvent {
+            message_uuid: status.message_uuid.clone(),
+            dedupe_key: format!(
+                "{}|{}|{}",
+                status.message_uuid,
+                status.status.as_str(),
+                sequence.map(|s| s.to_string()).unwrap_or_default()
+            ),
+            status: stored.as_str().to_owned(),
+            raw_status: status.status.as_str().to_owned(),
+            rank: i32::from(stored.precedence()),
+            is_failure: stored.is_failure(),
+            error_code: status.error_code.as_ref().map(plivo_webhook_core::ErrorCode::as_string),
+            sequence,
+            params: params.to_form(),
+            received_at: now_micros(),
+        }
+    }
+}
+
+/// A message's stored state, as far as the rules need it.
+#[derive(Debug, Clone, Copy)]
+pub struct Current {
+    /// Rank of the current status.
+    pub rank: i32,
+    /// Whether the current status is a failure.
+    pub is_failure: bool,
+    /// Whether the failure notification was already claimed.
+    pub notified: bool,
+}
+
+/// What a new (non-duplicate) event does to its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// The event becomes the current status.
+    pub apply: bool,
+    /// The event ranks below the current status.
+    pub out_of_order: bool,
+    /// Claim the failure notification now.
+    pub notify_failure: bool,
+}
+
+/// The rules, in one place: apply only a strictly higher rank; notify the first time the
+/// current status is a failure.
+#[must_use]
+pub fn decide(current: Option<Current>, event: &NewEvent) -> Decision {
+    let (apply, out_of_order) = match current {
+        None => (true, false),
+        Some(current) => (event.rank > current.rank, event.rank < current.rank),
+    };
+    let failing_now = if apply { event.is_failure } else { current.is_some_and(|c| c.is_failure) };
+    let notified = current.is_some_and(|c| c.notified);
+    Decision {
+        apply,
+        out_of_order,
+        notify_failure: failing_now && !notified,
+    }
+}
+
+/// A stable key for a dead letter, so a retried callback is kept once.
+#[must_use]
+pub fn fingerprint(letter: &DeadLetter) -> String {
+    let mut hash = Sha256::new();
+    hash.update(letter.endpoint.as_bytes());
+    hash.update([0]);
+    hash.update(letter.params.as_bytes());
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A storage failure as the core's error (HTTP 503), without database details that could
+/// carry connection strings.
+pub(crate) fn unavailable(context: &str, err: &sqlx::Error) -> Error {
+    let kind = match err {
+        sqlx::Error::PoolTimedOut => "timed out waiting for a connection",
+        sqlx::Error::Io(_) => "connection failed",
+        sqlx::Error::Database(_) => "the database refused the statement",
+        sqlx::Error::PoolClosed => "the pool is closed",
+        _ => "database error",
+    };
+    tracing::warn!(context, error = %err, "store failure");
+    Error::Storage {
+        message: format!("{context}: {kind}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(status: &str) -> NewEvent {
+        let params = Params::decode(format!("MessageUUID=u&From=a&To=b&Status={status}").as_bytes());
+        let status = <MessageStatus as plivo_webhook_core::FromParams>::from_params(&params).unwrap();
+        NewEvent::new(&status, &params)
+    }
+
+    fn current(status: &str, notified: bool) -> Current {
+        let e = event(status);
+        Current {
+            rank: e.rank,
+            is_failure: e.is_failure,
+            notified,
+        }
+    }
+
+    #[test]
+    fn rules() {
+        assert_eq!(decide(None, &event("queued")), Decision { apply: true, out_of_order: false, notify_failure: false });
+        assert!(decide(None, &event("failed")).notify_failure);
+        let late = decide(Some(current("delivered", false)), &event("sent"));
+        assert_eq!(late, Decision { apply: false, out_of_order: true, notify_failure: false });
+        let fail = decide(Some(current("sent", false)), &event("undelivered"));
+        assert!(fail.apply && fail.notify_failure);
+        assert!(!decide(Some(current("failed", true)), &event("queued")).notify_failure);
+        assert!(!decide(Some(current("delivered", false)), &event("failed")).notify_failure);
+        let unknown = event("teleported");
+        assert_eq!((unknown.status.as_str(), unknown.rank), ("sent", 1));
+        assert_ne!(unknown.dedupe_key, event("sent").dedupe_key);
+    }
+}

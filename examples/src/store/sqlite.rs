@@ -1,0 +1,257 @@
+//! SQLite (sqlx, WAL): the embedded default.
+//!
+//! One writer connection (SQLite allows one writer at a time; a single connection avoids
+//! lock-upgrade deadlocks and is the fastest way to write) and a small reader pool. The
+//! journal is WAL with `synchronous=NORMAL` by default: a committed callback survives a
+//! crash or `kill -9` of the process; the last transactions may be lost on power loss.
+//! Set `SQLITE_SYNCHRONOUS=FULL` to fsync every commit.
+
+use std::str::FromStr;
+
+use plivo_webhook_core::{
+    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params, Status, StoredEvent,
+    StoredMessage,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Row;
+
+use super::{decide, fingerprint, now_micros, rfc3339, unavailable, Current, NewEvent, STORE_TIMEOUT};
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database and applies the migrations.
+    ///
+    /// # Errors
+    /// One line naming the problem.
+    pub async fn open(url: &str) -> Result<Self, String> {
+        let synchronous = match std::env::var("SQLITE_SYNCHRONOUS").as_deref() {
+            Ok("FULL" | "full") => SqliteSynchronous::Full,
+            _ => SqliteSynchronous::Normal,
+        };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| format!("invalid SQLite DATABASE_URL: {e}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .busy_timeout(STORE_TIMEOUT);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(STORE_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| format!("cannot open SQLite database: {e}"))?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| format!("cannot migrate SQLite database: {e}"))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(STORE_TIMEOUT)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(|e| format!("cannot open SQLite database: {e}"))?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    async fn record(&self, event: &NewEvent) -> Result<EventOutcome, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query("SELECT status, status_rank, failure_notified FROM messages WHERE message_uuid = ?")
+            .bind(&event.message_uuid)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = match row {
+            Some(row) => Some(Current {
+                rank: row.try_get("status_rank")?,
+                is_failure: Status::parse(row.try_get("status")?).is_failure(),
+                notified: row.try_get("failure_notified")?,
+            }),
+            None => None,
+        };
+        let decision = decide(current, event);
+        let inserted = sqlx::query(
+            "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(&event.message_uuid)
+        .bind(&event.dedupe_key)
+        .bind(&event.status)
+        .bind(&event.raw_status)
+        .bind(&event.error_code)
+        .bind(event.sequence)
+        .bind(decision.out_of_order)
+        .bind(event.received_at)
+        .bind(&event.params)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            tx.rollback().await?;
+            return Ok(EventOutcome {
+                duplicate: true,
+                ..EventOutcome::default()
+            });
+        }
+        if current.is_none() {
+            sqlx::query(
+                "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&event.message_uuid)
+            .bind(&event.status)
+            .bind(event.rank)
+            .bind(&event.error_code)
+            .bind(event.received_at)
+            .bind(decision.notify_failure)
+            .execute(&mut *tx)
+            .await?;
+        } else if decision.apply || decision.notify_failure {
+            sqlx::query(
+                "UPDATE messages SET
+                   status = CASE WHEN ? THEN ? ELSE status END,
+                   status_rank = CASE WHEN ? THEN ? ELSE status_rank END,
+                   error_code = CASE WHEN ? THEN ? ELSE error_code END,
+                   updated_at = CASE WHEN ? THEN ? ELSE updated_at END,
+                   failure_notified = failure_notified OR ?
+                 WHERE message_uuid = ?",
+            )
+            .bind(decision.apply)
+            .bind(&event.status)
+            .bind(decision.apply)
+            .bind(event.rank)
+            .bind(decision.apply)
+            .bind(&event.error_code)
+            .bind(decision.apply)
+            .bind(event.received_at)
+            .bind(decision.notify_failure)
+            .bind(&event.message_uuid)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(EventOutcome {
+            duplicate: false,
+            status_changed: decision.apply,
+            out_of_order: decision.out_of_order,
+            notify_failure: decision.notify_failure,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl CallbackStore for SqliteStore {
+    async fn record_status(&self, status: &MessageStatus, params: &Params) -> Result<EventOutcome, Error> {
+        let event = NewEvent::new(status, params);
+        self.record(&event).await.map_err(|e| unavailable("record status", &e))
+    }
+
+    async fn record_inbound(&self, message: &InboundMessage, params: &Params) -> Result<bool, Error> {
+        sqlx::query(
+            "INSERT INTO inbound_messages (message_uuid, from_number, to_number, message_type, content, received_at, params)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_uuid) DO NOTHING",
+        )
+        .bind(&message.message_uuid)
+        .bind(&message.from)
+        .bind(&message.to)
+        .bind(message.message_type.as_ref().map(|t| t.as_str().to_owned()))
+        .bind(message.content())
+        .bind(now_micros())
+        .bind(params.to_form())
+        .execute(&self.writer)
+        .await
+        .map(|done| done.rows_affected() == 1)
+        .map_err(|e| unavailable("record inbound", &e))
+    }
+
+    async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO dead_letters (fingerprint, endpoint, reason, params, nonce, received_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING",
+        )
+        .bind(fingerprint(letter))
+        .bind(&letter.endpoint)
+        .bind(&letter.reason)
+        .bind(&letter.params)
+        .bind(&letter.nonce)
+        .bind(now_micros())
+        .execute(&self.writer)
+        .await
+        .map(|_| ())
+        .map_err(|e| unavailable("dead letter", &e))
+    }
+
+    async fn message(&self, message_uuid: &str) -> Result<Option<StoredMessage>, Error> {
+        let read = async {
+            let Some(row) = sqlx::query("SELECT status, error_code, updated_at FROM messages WHERE message_uuid = ?")
+                .bind(message_uuid)
+                .fetch_optional(&self.reader)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let events = sqlx::query(
+                "SELECT status, error_code, sequence, received_at, out_of_order FROM message_events WHERE message_uuid = ? ORDER BY id",
+            )
+            .bind(message_uuid)
+            .fetch_all(&self.reader)
+            .await?
+            .into_iter()
+            .map(|e| {
+                Ok(StoredEvent {
+                    status: e.try_get("status")?,
+                    error_code: e.try_get("error_code")?,
+                    sequence: e.try_get("sequence")?,
+                    received_at: rfc3339(e.try_get("received_at")?),
+                    out_of_order: e.try_get("out_of_order")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            Ok::<_, sqlx::Error>(Some(StoredMessage {
+                message_uuid: message_uuid.to_owned(),
+                status: row.try_get("status")?,
+                error_code: row.try_get("error_code")?,
+                updated_at: rfc3339(row.try_get("updated_at")?),
+                events,
+            }))
+        };
+        read.await.map_err(|e| unavailable("read message", &e))
+    }
+
+    async fn messages(&self, status: Option<&str>, limit: u32) -> Result<Vec<StoredMessage>, Error> {
+        sqlx::query(
+            "SELECT message_uuid, status, error_code, updated_at FROM messages
+             WHERE (? IS NULL OR status = ?) ORDER BY updated_at DESC, message_uuid LIMIT ?",
+        )
+        .bind(status)
+        .bind(status)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .and_then(|rows| {
+            rows.into_iter()
+                .map(|row| {
+                    Ok(StoredMessage {
+                        message_uuid: row.try_get("message_uuid")?,
+                        status: row.try_get("status")?,
+                        error_code: row.try_get("error_code")?,
+                        updated_at: rfc3339(row.try_get("updated_at")?),
+                        events: Vec::new(),
+                    })
+                })
+                .collect()
+        })
+        .map_err(|e| unavailable("list messages", &e))
+    }
+
+    async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("ping", &e))
+    }
+}
