@@ -1,0 +1,207 @@
+//! End-to-end tests of both receivers over real TCP, on SQLite temp files and on
+//! PostgreSQL (`DATABASE_URL`; `#[ignore]`d unless run with `--include-ignored`).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::*;
+
+fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("receiver.db").display())
+}
+
+/// The behaviour every receiver must have on any store.
+async fn scenario(bin: &str, database_url: &str) {
+    let server = Server::start(bin, database_url, &[]);
+
+    // Lifecycle, in order.
+    let id = uuid();
+    for (seq, status) in ["queued", "sent", "delivered"].iter().enumerate() {
+        let (code, body) = post_signed(&server, "/api/plivo/status", &status_body(&id, status, seq as u32 + 1, ""), TOKEN).await;
+        assert_eq!(code, 200, "{bin} {status}: {body}");
+        assert!(body.contains(r#""duplicate":false"#), "{body}");
+    }
+    let (code, message) = status_of(&server, &id).await;
+    assert_eq!(code, 200);
+    assert_eq!(message["status"], "delivered", "{bin}: {message}");
+    assert_eq!(message["error_code"], serde_json::Value::Null);
+    assert_eq!(message["events"].as_array().unwrap().len(), 3);
+    assert!(message["updated_at"].as_str().unwrap().ends_with('Z'));
+
+    // A duplicate is acknowledged and adds nothing.
+    let (code, body) = post_signed(&server, "/api/plivo/status", &status_body(&id, "delivered", 3, ""), TOKEN).await;
+    assert_eq!((code, body.contains(r#""duplicate":true"#)), (200, true), "{body}");
+    assert_eq!(status_of(&server, &id).await.1["events"].as_array().unwrap().len(), 3);
+
+    // Out of order: delivered before sent; the late sent is kept in history only.
+    let id2 = uuid();
+    post_signed(&server, "/api/plivo/status", &status_body(&id2, "delivered", 3, ""), TOKEN).await;
+    post_signed(&server, "/api/plivo/status", &status_body(&id2, "sent", 2, ""), TOKEN).await;
+    let message = status_of(&server, &id2).await.1;
+    assert_eq!(message["status"], "delivered");
+    let events = message["events"].as_array().unwrap();
+    assert_eq!((events[0]["status"].as_str(), events[1]["status"].as_str()), (Some("delivered"), Some("sent")));
+    assert_eq!(events[1]["out_of_order"], true);
+
+    // A failure keeps its error code, and the listing filters by status.
+    let failed = uuid();
+    post_signed(&server, "/api/plivo/status", &status_body(&failed, "undelivered", 3, "30"), TOKEN).await;
+    let message = status_of(&server, &failed).await.1;
+    assert_eq!((message["status"].as_str(), message["error_code"].as_str()), (Some("undelivered"), Some("30")));
+    let list: serde_json::Value = client()
+        .get(server.url("/api/messages?status=undelivered&limit=10"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed: Vec<&str> = list["messages"].as_array().unwrap().iter().map(|m| m["message_uuid"].as_str().unwrap()).collect();
+    assert!(listed.contains(&failed.as_str()) && !listed.contains(&id.as_str()), "{list}");
+
+    // Forged: wrong token → 403 and nothing stored.
+    let forged = uuid();
+    let (code, body) = post_signed(&server, "/api/plivo/status", &status_body(&forged, "delivered", 1, ""), "WRONG_TOKEN").await;
+    assert_eq!(code, 403, "{body}");
+    assert!(!body.contains(TOKEN));
+    assert_eq!(status_of(&server, &forged).await.0, 404);
+
+    // Missing headers → 400.
+    let response = client()
+        .post(server.url("/api/plivo/status"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(status_body(&uuid(), "sent", 1, ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+
+    // GET callback (callback method GET), and an unsigned GET is a health check.
+    let get_id = uuid();
+    let (code, body) = get_signed(&server, "/api/plivo/status", &status_body(&get_id, "sent", 2, "")).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(status_of(&server, &get_id).await.1["status"], "sent");
+    let health = client().get(server.url("/api/plivo/status")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert!(health.text().await.unwrap().contains("ok"));
+
+    // Inbound, once.
+    let inbound = format!("From=14155550100&To=14155550123&Type=sms&Text=Hello+%F0%9F%91%8B&MessageUUID={}", uuid());
+    let (code, body) = post_signed(&server, "/api/plivo/inbound", &inbound, TOKEN).await;
+    assert_eq!((code, body.contains(r#""duplicate":false"#)), (200, true), "{body}");
+    let (code, body) = post_signed(&server, "/api/plivo/inbound", &inbound, TOKEN).await;
+    assert_eq!((code, body.contains(r#""duplicate":true"#)), (200, true), "{body}");
+
+    // Authentic but untyped → dead letter, 200.
+    let (code, body) = post_signed(&server, "/api/plivo/status", "From=1&To=2&Status=sent&Weird=1", TOKEN).await;
+    assert_eq!((code, body.contains("dead_letter")), (200, true), "{body}");
+
+    // Unknown status → stored as sent.
+    let odd = uuid();
+    post_signed(&server, "/api/plivo/status", &status_body(&odd, "teleported", 2, ""), TOKEN).await;
+    assert_eq!(status_of(&server, &odd).await.1["status"], "sent");
+
+    // Health, readiness, metrics.
+    assert_eq!(client().get(server.url("/healthz")).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(client().get(server.url("/readyz")).send().await.unwrap().status().as_u16(), 200);
+    let metrics = client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"plivo_callbacks_total{endpoint="status",status="delivered",outcome="duplicate"} 1"#), "{metrics}");
+    assert!(metrics.contains(r#"plivo_verification_failures_total{reason="mismatch"} 1"#), "{metrics}");
+    assert!(metrics.contains("plivo_store_latency_seconds_count"));
+
+    // The failure was notified once, in the log, and no token was logged.
+    let log = server.log();
+    assert_eq!(log.matches("message failed").count(), 1, "{log}");
+    assert!(!log.contains(TOKEN));
+}
+
+#[tokio::test]
+async fn receivers_on_sqlite() {
+    for bin in RECEIVERS {
+        let dir = tempfile::tempdir().unwrap();
+        scenario(bin, &sqlite_url(&dir)).await;
+    }
+}
+
+#[tokio::test]
+async fn receivers_in_memory() {
+    for bin in RECEIVERS {
+        scenario(bin, "memory:").await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set DATABASE_URL and run with --include-ignored (CI does)"]
+async fn receivers_on_postgres() {
+    for bin in RECEIVERS {
+        let url = postgres_schema(&bin.replace('-', "_")).await;
+        scenario(bin, &url).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_survives_a_restart() {
+    for bin in RECEIVERS {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite_url(&dir);
+        let id = uuid();
+        let server = Server::start(bin, &url, &[]);
+        assert_eq!(post_signed(&server, "/api/plivo/status", &status_body(&id, "sent", 2, ""), TOKEN).await.0, 200);
+        server.kill();
+        let server = Server::start(bin, &url, &[]);
+        let message = status_of(&server, &id).await.1;
+        assert_eq!(message["status"], "sent", "{bin}");
+        // And the retry of the same event after the restart is still a duplicate.
+        let (_, body) = post_signed(&server, "/api/plivo/status", &status_body(&id, "sent", 2, ""), TOKEN).await;
+        assert!(body.contains(r#""duplicate":true"#), "{body}");
+    }
+}
+
+/// While the database refuses writes, callbacks get 503 (in bounded time) and nothing is
+/// half-written; once it recovers, Plivo's retry is stored exactly once. `guard` holds the
+/// lock that makes the database refuse.
+async fn database_down(server: &Server, guard: Box<dyn std::any::Any>, ready_while_locked: bool) {
+    let id = uuid();
+    let body = status_body(&id, "delivered", 3, "");
+    let started = Instant::now();
+    let (code, reply) = post_signed(server, "/api/plivo/status", &body, TOKEN).await;
+    assert_eq!(code, 503, "{reply}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    let ready = client().get(server.url("/readyz")).send().await.unwrap().status().as_u16();
+    assert_eq!(ready == 200, ready_while_locked, "readyz {ready}");
+    drop(guard);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (code, reply) = post_signed(server, "/api/plivo/status", &body, TOKEN).await;
+    assert_eq!(code, 200, "{reply}");
+    assert!(reply.contains(r#""duplicate":false"#), "nothing was half-written: {reply}");
+    assert_eq!(status_of(server, &id).await.1["events"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_locked_gives_503_then_recovers() {
+    use sqlx::Connection;
+    for bin in RECEIVERS {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite_url(&dir);
+        let server = Server::start(bin, &url, &[]);
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await.unwrap();
+        // Readers still read under WAL: the store is up, writes are refused.
+        database_down(&server, Box::new(conn), true).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set DATABASE_URL and run with --include-ignored (CI does)"]
+async fn postgres_locked_gives_503_then_recovers() {
+    use sqlx::Connection;
+    for bin in RECEIVERS {
+        let url = postgres_schema("down").await;
+        let server = Server::start(bin, &url, &[]);
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+        sqlx::query("LOCK TABLE messages, message_events IN ACCESS EXCLUSIVE MODE").execute(&mut conn).await.unwrap();
+        database_down(&server, Box::new(conn), true).await;
+    }
+}
