@@ -39,7 +39,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics));
 }
 
-async fn status(app: web::Data<Receiver>, callback: Result<PlivoCallback, PlivoError>) -> HttpResponse {
+async fn status(
+    app: web::Data<Receiver>,
+    callback: Result<PlivoCallback, PlivoError>,
+) -> HttpResponse {
     match callback {
         Ok(PlivoCallback(verified)) => into_response(app.status(verified).await),
         Err(err) => {
@@ -49,7 +52,10 @@ async fn status(app: web::Data<Receiver>, callback: Result<PlivoCallback, PlivoE
     }
 }
 
-async fn inbound(app: web::Data<Receiver>, callback: Result<PlivoCallback, PlivoError>) -> HttpResponse {
+async fn inbound(
+    app: web::Data<Receiver>,
+    callback: Result<PlivoCallback, PlivoError>,
+) -> HttpResponse {
     match callback {
         Ok(PlivoCallback(verified)) => into_response(app.inbound(verified).await),
         Err(err) => {
@@ -77,5 +83,7 @@ async fn metrics(app: web::Data<Receiver>) -> Reply {
 
 fn into_response(reply: Reply) -> HttpResponse {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    HttpResponse::build(status).content_type(reply.content_type).body(reply.body)
+    HttpResponse::build(status)
+        .content_type(reply.content_type)
+        .body(reply.body)
 }

@@ -25,7 +25,12 @@ impl FromRef<AppState> for Verifier {
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, [(header::CONTENT_TYPE, self.content_type)], self.body).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, self.content_type)],
+            self.body,
+        )
+            .into_response()
     }
 }
 
@@ -42,7 +47,10 @@ pub fn router(receiver: Arc<Receiver>) -> Router {
         .with_state(AppState(receiver))
 }
 
-async fn status(State(app): State<AppState>, callback: Result<PlivoCallback, PlivoRejection>) -> Response {
+async fn status(
+    State(app): State<AppState>,
+    callback: Result<PlivoCallback, PlivoRejection>,
+) -> Response {
     match callback {
         Ok(PlivoCallback(verified)) => app.0.status(verified).await.into_response(),
         Err(rejection) => {
@@ -61,7 +69,10 @@ async fn status_get(State(app): State<AppState>, request: Request) -> Response {
     status(State(app), callback).await
 }
 
-async fn inbound(State(app): State<AppState>, callback: Result<PlivoCallback, PlivoRejection>) -> Response {
+async fn inbound(
+    State(app): State<AppState>,
+    callback: Result<PlivoCallback, PlivoRejection>,
+) -> Response {
     match callback {
         Ok(PlivoCallback(verified)) => app.0.inbound(verified).await.into_response(),
         Err(rejection) => {

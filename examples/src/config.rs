@@ -47,13 +47,15 @@ impl Config {
         let tokens = get("PLIVO_AUTH_TOKEN")
             .filter(|t| !t.trim().is_empty())
             .ok_or("PLIVO_AUTH_TOKEN is required: the auth token of your Plivo account (comma-separated for several)")?;
-        let tokens = AuthToken::parse_list(&tokens).map_err(|e| format!("PLIVO_AUTH_TOKEN: {e}"))?;
+        let tokens =
+            AuthToken::parse_list(&tokens).map_err(|e| format!("PLIVO_AUTH_TOKEN: {e}"))?;
         let app_base_url = get("APP_BASE_URL").filter(|v| !v.is_empty());
         if let Some(base) = &app_base_url {
             UrlPolicy::public_base(base).map_err(|e| format!("APP_BASE_URL: {e}"))?;
         }
         let trust_proxy = matches!(get("TRUST_PROXY").as_deref(), Some("1" | "true" | "yes"));
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://plivo-webhook.db".to_owned());
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://plivo-webhook.db".to_owned());
         let bind_addr = get("BIND_ADDR")
             .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
             .parse()
@@ -84,7 +86,9 @@ impl Config {
     /// One line naming the invalid setting.
     pub fn verifier(&self) -> Result<Verifier, String> {
         let policy = match (&self.app_base_url, self.trust_proxy) {
-            (Some(base), _) => UrlPolicy::public_base(base).map_err(|e| format!("APP_BASE_URL: {e}"))?,
+            (Some(base), _) => {
+                UrlPolicy::public_base(base).map_err(|e| format!("APP_BASE_URL: {e}"))?
+            }
             (None, true) => UrlPolicy::trusted_proxy(),
             (None, false) => UrlPolicy::direct(false),
         };
@@ -102,7 +106,10 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, String> {
-        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
@@ -115,9 +122,23 @@ mod tests {
         assert_eq!(c.max_body_bytes, 65536);
         assert!(!format!("{c:?}").contains("SECRET"));
         assert!(config(&[]).unwrap_err().contains("PLIVO_AUTH_TOKEN"));
-        assert!(config(&[("PLIVO_AUTH_TOKEN", "t"), ("BIND_ADDR", "nope")]).unwrap_err().contains("BIND_ADDR"));
-        assert!(config(&[("PLIVO_AUTH_TOKEN", "t"), ("MAX_BODY_BYTES", "0")]).unwrap_err().contains("MAX_BODY_BYTES"));
-        assert!(config(&[("PLIVO_AUTH_TOKEN", "t"), ("APP_BASE_URL", "example.com")]).unwrap_err().contains("APP_BASE_URL"));
-        assert!(!config(&[("PLIVO_AUTH_TOKEN", "t"), ("DASHBOARD", "off")]).unwrap().dashboard);
+        assert!(config(&[("PLIVO_AUTH_TOKEN", "t"), ("BIND_ADDR", "nope")])
+            .unwrap_err()
+            .contains("BIND_ADDR"));
+        assert!(
+            config(&[("PLIVO_AUTH_TOKEN", "t"), ("MAX_BODY_BYTES", "0")])
+                .unwrap_err()
+                .contains("MAX_BODY_BYTES")
+        );
+        assert!(
+            config(&[("PLIVO_AUTH_TOKEN", "t"), ("APP_BASE_URL", "example.com")])
+                .unwrap_err()
+                .contains("APP_BASE_URL")
+        );
+        assert!(
+            !config(&[("PLIVO_AUTH_TOKEN", "t"), ("DASHBOARD", "off")])
+                .unwrap()
+                .dashboard
+        );
     }
 }

@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Store latency histogram bounds, in seconds.
-const BUCKETS: [f64; 10] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5];
+const BUCKETS: [f64; 10] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
+];
 
 /// Counters and a latency histogram, rendered as Prometheus text.
 #[derive(Debug, Default)]
@@ -25,7 +27,8 @@ impl Metrics {
     /// `duplicate`, `dead_letter`, `store_error`).
     pub fn callback(&self, endpoint: &str, status: &str, outcome: &'static str) {
         if let Ok(mut map) = self.callbacks.lock() {
-            *map.entry((endpoint.to_owned(), status.to_owned(), outcome)).or_default() += 1;
+            *map.entry((endpoint.to_owned(), status.to_owned(), outcome))
+                .or_default() += 1;
         }
     }
 
@@ -58,7 +61,9 @@ impl Metrics {
     #[must_use]
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP plivo_callbacks_total Verified callbacks by endpoint, status and outcome.\n");
+        out.push_str(
+            "# HELP plivo_callbacks_total Verified callbacks by endpoint, status and outcome.\n",
+        );
         out.push_str("# TYPE plivo_callbacks_total counter\n");
         if let Ok(map) = self.callbacks.lock() {
             for ((endpoint, status, outcome), n) in map.iter() {
@@ -74,7 +79,10 @@ impl Metrics {
         out.push_str("# TYPE plivo_verification_failures_total counter\n");
         if let Ok(map) = self.failures.lock() {
             for (reason, n) in map.iter() {
-                let _ = writeln!(out, "plivo_verification_failures_total{{reason=\"{reason}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "plivo_verification_failures_total{{reason=\"{reason}\"}} {n}"
+                );
             }
         }
         out.push_str("# HELP plivo_store_latency_seconds Latency of store writes.\n");
@@ -87,7 +95,10 @@ impl Metrics {
             );
         }
         let count = self.latency_count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "plivo_store_latency_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "plivo_store_latency_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         #[allow(clippy::cast_precision_loss)]
         let sum = self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "plivo_store_latency_seconds_sum {sum}");
@@ -101,6 +112,12 @@ fn label(value: &str) -> String {
     value
         .chars()
         .take(32)
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

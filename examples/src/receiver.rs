@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use plivo_webhook_core::{
-    CallbackStore, DeadLetter, Error, FromParams, Headers, InboundMessage, MessageStatus, Notifier, Verified,
-    Verifier,
+    CallbackStore, DeadLetter, Error, FromParams, Headers, InboundMessage, MessageStatus, Notifier,
+    Verified, Verifier,
 };
 
 use crate::metrics::Metrics;
@@ -62,13 +62,19 @@ pub struct Receiver {
 
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Receiver").field("verifier", &self.verifier).finish_non_exhaustive()
+        f.debug_struct("Receiver")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
     }
 }
 
 impl Receiver {
     /// A receiver over `store`, notifying `notifier`.
-    pub fn new(verifier: Verifier, store: Arc<dyn CallbackStore>, notifier: Arc<dyn Notifier>) -> Self {
+    pub fn new(
+        verifier: Verifier,
+        store: Arc<dyn CallbackStore>,
+        notifier: Arc<dyn Notifier>,
+    ) -> Self {
         Receiver {
             verifier,
             store,
@@ -80,7 +86,10 @@ impl Receiver {
     /// Whether a request carries Plivo signature headers (so a GET is a callback, not a
     /// health check).
     pub fn is_signed(&self, headers: &dyn Headers) -> bool {
-        !matches!(self.verifier.check_headers(headers), Err(Error::MissingHeader { .. }))
+        !matches!(
+            self.verifier.check_headers(headers),
+            Err(Error::MissingHeader { .. })
+        )
     }
 
     /// Counts and logs a rejected request. The log names the reason only: never a header
@@ -98,17 +107,25 @@ impl Receiver {
             Err(err) => return self.dead_letter("status", &verified, &err).await,
         };
         let started = Instant::now();
-        let outcome = tokio::time::timeout(REQUEST_STORE_DEADLINE, self.store.record_status(&status, verified.params()))
-            .await
-            .unwrap_or_else(|_| Err(deadline()));
+        let outcome = tokio::time::timeout(
+            REQUEST_STORE_DEADLINE,
+            self.store.record_status(&status, verified.params()),
+        )
+        .await
+        .unwrap_or_else(|_| Err(deadline()));
         self.metrics.store_latency(started.elapsed());
         match outcome {
             Ok(outcome) => {
                 if outcome.notify_failure {
                     self.notifier.message_failed(&status).await;
                 }
-                let label = if outcome.duplicate { "duplicate" } else { "stored" };
-                self.metrics.callback("status", status.status.as_str(), label);
+                let label = if outcome.duplicate {
+                    "duplicate"
+                } else {
+                    "stored"
+                };
+                self.metrics
+                    .callback("status", status.status.as_str(), label);
                 tracing::debug!(message_uuid = %status.message_uuid, status = %status.status, outcome = label, "status callback");
                 Reply::ok_static(if outcome.duplicate {
                     r#"{"ok":true,"duplicate":true}"#
@@ -117,7 +134,8 @@ impl Receiver {
                 })
             }
             Err(err) => {
-                self.metrics.callback("status", status.status.as_str(), "store_error");
+                self.metrics
+                    .callback("status", status.status.as_str(), "store_error");
                 Reply::unavailable(&err)
             }
         }
@@ -130,14 +148,18 @@ impl Receiver {
             Err(err) => return self.dead_letter("inbound", &verified, &err).await,
         };
         let started = Instant::now();
-        let outcome = tokio::time::timeout(REQUEST_STORE_DEADLINE, self.store.record_inbound(&message, verified.params()))
-            .await
-            .unwrap_or_else(|_| Err(deadline()));
+        let outcome = tokio::time::timeout(
+            REQUEST_STORE_DEADLINE,
+            self.store.record_inbound(&message, verified.params()),
+        )
+        .await
+        .unwrap_or_else(|_| Err(deadline()));
         self.metrics.store_latency(started.elapsed());
         let kind = message.message_type.as_ref().map_or("sms", |t| t.as_str());
         match outcome {
             Ok(new) => {
-                self.metrics.callback("inbound", kind, if new { "stored" } else { "duplicate" });
+                self.metrics
+                    .callback("inbound", kind, if new { "stored" } else { "duplicate" });
                 Reply::json(200, &serde_json::json!({ "ok": true, "duplicate": !new }))
             }
             Err(err) => {
@@ -189,7 +211,9 @@ impl Receiver {
     /// `GET /api/messages/{uuid}`.
     pub async fn message(&self, message_uuid: &str) -> Reply {
         match self.store.message(message_uuid).await {
-            Ok(Some(message)) => Reply::json(200, &serde_json::to_value(message).unwrap_or_default()),
+            Ok(Some(message)) => {
+                Reply::json(200, &serde_json::to_value(message).unwrap_or_default())
+            }
             Ok(None) => Reply::json(404, &serde_json::json!({ "error": "unknown message_uuid" })),
             Err(err) => Reply::unavailable(&err),
         }
@@ -202,7 +226,12 @@ impl Receiver {
         let limit = match params.get("limit").map(str::parse::<u32>) {
             None => 50,
             Some(Ok(n)) if (1..=1000).contains(&n) => n,
-            Some(_) => return Reply::json(400, &serde_json::json!({ "error": "limit must be 1 to 1000" })),
+            Some(_) => {
+                return Reply::json(
+                    400,
+                    &serde_json::json!({ "error": "limit must be 1 to 1000" }),
+                )
+            }
         };
         match self.store.messages(status, limit).await {
             Ok(messages) => Reply::json(200, &serde_json::json!({ "messages": messages })),

@@ -18,7 +18,13 @@ async fn scenario(bin: &str, database_url: &str) {
     // Lifecycle, in order.
     let id = uuid();
     for (seq, status) in ["queued", "sent", "delivered"].iter().enumerate() {
-        let (code, body) = post_signed(&server, "/api/plivo/status", &status_body(&id, status, seq as u32 + 1, ""), TOKEN).await;
+        let (code, body) = post_signed(
+            &server,
+            "/api/plivo/status",
+            &status_body(&id, status, seq as u32 + 1, ""),
+            TOKEN,
+        )
+        .await;
         assert_eq!(code, 200, "{bin} {status}: {body}");
         assert!(body.contains(r#""duplicate":false"#), "{body}");
     }
@@ -30,25 +36,65 @@ async fn scenario(bin: &str, database_url: &str) {
     assert!(message["updated_at"].as_str().unwrap().ends_with('Z'));
 
     // A duplicate is acknowledged and adds nothing.
-    let (code, body) = post_signed(&server, "/api/plivo/status", &status_body(&id, "delivered", 3, ""), TOKEN).await;
-    assert_eq!((code, body.contains(r#""duplicate":true"#)), (200, true), "{body}");
-    assert_eq!(status_of(&server, &id).await.1["events"].as_array().unwrap().len(), 3);
+    let (code, body) = post_signed(
+        &server,
+        "/api/plivo/status",
+        &status_body(&id, "delivered", 3, ""),
+        TOKEN,
+    )
+    .await;
+    assert_eq!(
+        (code, body.contains(r#""duplicate":true"#)),
+        (200, true),
+        "{body}"
+    );
+    assert_eq!(
+        status_of(&server, &id).await.1["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 
     // Out of order: delivered before sent; the late sent is kept in history only.
     let id2 = uuid();
-    post_signed(&server, "/api/plivo/status", &status_body(&id2, "delivered", 3, ""), TOKEN).await;
-    post_signed(&server, "/api/plivo/status", &status_body(&id2, "sent", 2, ""), TOKEN).await;
+    post_signed(
+        &server,
+        "/api/plivo/status",
+        &status_body(&id2, "delivered", 3, ""),
+        TOKEN,
+    )
+    .await;
+    post_signed(
+        &server,
+        "/api/plivo/status",
+        &status_body(&id2, "sent", 2, ""),
+        TOKEN,
+    )
+    .await;
     let message = status_of(&server, &id2).await.1;
     assert_eq!(message["status"], "delivered");
     let events = message["events"].as_array().unwrap();
-    assert_eq!((events[0]["status"].as_str(), events[1]["status"].as_str()), (Some("delivered"), Some("sent")));
+    assert_eq!(
+        (events[0]["status"].as_str(), events[1]["status"].as_str()),
+        (Some("delivered"), Some("sent"))
+    );
     assert_eq!(events[1]["out_of_order"], true);
 
     // A failure keeps its error code, and the listing filters by status.
     let failed = uuid();
-    post_signed(&server, "/api/plivo/status", &status_body(&failed, "undelivered", 3, "30"), TOKEN).await;
+    post_signed(
+        &server,
+        "/api/plivo/status",
+        &status_body(&failed, "undelivered", 3, "30"),
+        TOKEN,
+    )
+    .await;
     let message = status_of(&server, &failed).await.1;
-    assert_eq!((message["status"].as_str(), message["error_code"].as_str()), (Some("undelivered"), Some("30")));
+    assert_eq!(
+        (message["status"].as_str(), message["error_code"].as_str()),
+        (Some("undelivered"), Some("30"))
+    );
     let list: serde_json::Value = client()
         .get(server.url("/api/messages?status=undelivered&limit=10"))
         .send()
@@ -57,12 +103,26 @@ async fn scenario(bin: &str, database_url: &str) {
         .json()
         .await
         .unwrap();
-    let listed: Vec<&str> = list["messages"].as_array().unwrap().iter().map(|m| m["message_uuid"].as_str().unwrap()).collect();
-    assert!(listed.contains(&failed.as_str()) && !listed.contains(&id.as_str()), "{list}");
+    let listed: Vec<&str> = list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message_uuid"].as_str().unwrap())
+        .collect();
+    assert!(
+        listed.contains(&failed.as_str()) && !listed.contains(&id.as_str()),
+        "{list}"
+    );
 
     // Forged: wrong token → 403 and nothing stored.
     let forged = uuid();
-    let (code, body) = post_signed(&server, "/api/plivo/status", &status_body(&forged, "delivered", 1, ""), "WRONG_TOKEN").await;
+    let (code, body) = post_signed(
+        &server,
+        "/api/plivo/status",
+        &status_body(&forged, "delivered", 1, ""),
+        "WRONG_TOKEN",
+    )
+    .await;
     assert_eq!(code, 403, "{body}");
     assert!(!body.contains(TOKEN));
     assert_eq!(status_of(&server, &forged).await.0, 404);
@@ -79,35 +139,100 @@ async fn scenario(bin: &str, database_url: &str) {
 
     // GET callback (callback method GET), and an unsigned GET is a health check.
     let get_id = uuid();
-    let (code, body) = get_signed(&server, "/api/plivo/status", &status_body(&get_id, "sent", 2, "")).await;
+    let (code, body) = get_signed(
+        &server,
+        "/api/plivo/status",
+        &status_body(&get_id, "sent", 2, ""),
+    )
+    .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(status_of(&server, &get_id).await.1["status"], "sent");
-    let health = client().get(server.url("/api/plivo/status")).send().await.unwrap();
+    let health = client()
+        .get(server.url("/api/plivo/status"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status().as_u16(), 200);
     assert!(health.text().await.unwrap().contains("ok"));
 
     // Inbound, once.
-    let inbound = format!("From=14155550100&To=14155550123&Type=sms&Text=Hello+%F0%9F%91%8B&MessageUUID={}", uuid());
+    let inbound = format!(
+        "From=14155550100&To=14155550123&Type=sms&Text=Hello+%F0%9F%91%8B&MessageUUID={}",
+        uuid()
+    );
     let (code, body) = post_signed(&server, "/api/plivo/inbound", &inbound, TOKEN).await;
-    assert_eq!((code, body.contains(r#""duplicate":false"#)), (200, true), "{body}");
+    assert_eq!(
+        (code, body.contains(r#""duplicate":false"#)),
+        (200, true),
+        "{body}"
+    );
     let (code, body) = post_signed(&server, "/api/plivo/inbound", &inbound, TOKEN).await;
-    assert_eq!((code, body.contains(r#""duplicate":true"#)), (200, true), "{body}");
+    assert_eq!(
+        (code, body.contains(r#""duplicate":true"#)),
+        (200, true),
+        "{body}"
+    );
 
     // Authentic but untyped → dead letter, 200.
-    let (code, body) = post_signed(&server, "/api/plivo/status", "From=1&To=2&Status=sent&Weird=1", TOKEN).await;
+    let (code, body) = post_signed(
+        &server,
+        "/api/plivo/status",
+        "From=1&To=2&Status=sent&Weird=1",
+        TOKEN,
+    )
+    .await;
     assert_eq!((code, body.contains("dead_letter")), (200, true), "{body}");
 
     // Unknown status → stored as sent.
     let odd = uuid();
-    post_signed(&server, "/api/plivo/status", &status_body(&odd, "teleported", 2, ""), TOKEN).await;
+    post_signed(
+        &server,
+        "/api/plivo/status",
+        &status_body(&odd, "teleported", 2, ""),
+        TOKEN,
+    )
+    .await;
     assert_eq!(status_of(&server, &odd).await.1["status"], "sent");
 
     // Health, readiness, metrics.
-    assert_eq!(client().get(server.url("/healthz")).send().await.unwrap().status().as_u16(), 200);
-    assert_eq!(client().get(server.url("/readyz")).send().await.unwrap().status().as_u16(), 200);
-    let metrics = client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains(r#"plivo_callbacks_total{endpoint="status",status="delivered",outcome="duplicate"} 1"#), "{metrics}");
-    assert!(metrics.contains(r#"plivo_verification_failures_total{reason="mismatch"} 1"#), "{metrics}");
+    assert_eq!(
+        client()
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        client()
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            r#"plivo_callbacks_total{endpoint="status",status="delivered",outcome="duplicate"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"plivo_verification_failures_total{reason="mismatch"} 1"#),
+        "{metrics}"
+    );
     assert!(metrics.contains("plivo_store_latency_seconds_count"));
 
     // The failure was notified once, in the log, and no token was logged.
@@ -147,13 +272,29 @@ async fn sqlite_survives_a_restart() {
         let url = sqlite_url(&dir);
         let id = uuid();
         let server = Server::start(bin, &url, &[]);
-        assert_eq!(post_signed(&server, "/api/plivo/status", &status_body(&id, "sent", 2, ""), TOKEN).await.0, 200);
+        assert_eq!(
+            post_signed(
+                &server,
+                "/api/plivo/status",
+                &status_body(&id, "sent", 2, ""),
+                TOKEN
+            )
+            .await
+            .0,
+            200
+        );
         server.kill();
         let server = Server::start(bin, &url, &[]);
         let message = status_of(&server, &id).await.1;
         assert_eq!(message["status"], "sent", "{bin}");
         // And the retry of the same event after the restart is still a duplicate.
-        let (_, body) = post_signed(&server, "/api/plivo/status", &status_body(&id, "sent", 2, ""), TOKEN).await;
+        let (_, body) = post_signed(
+            &server,
+            "/api/plivo/status",
+            &status_body(&id, "sent", 2, ""),
+            TOKEN,
+        )
+        .await;
         assert!(body.contains(r#""duplicate":true"#), "{body}");
     }
 }
@@ -167,15 +308,34 @@ async fn database_down(server: &Server, guard: Box<dyn std::any::Any>, ready_whi
     let started = Instant::now();
     let (code, reply) = post_signed(server, "/api/plivo/status", &body, TOKEN).await;
     assert_eq!(code, 503, "{reply}");
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
-    let ready = client().get(server.url("/readyz")).send().await.unwrap().status().as_u16();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let ready = client()
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
     assert_eq!(ready == 200, ready_while_locked, "readyz {ready}");
     drop(guard);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (code, reply) = post_signed(server, "/api/plivo/status", &body, TOKEN).await;
     assert_eq!(code, 200, "{reply}");
-    assert!(reply.contains(r#""duplicate":false"#), "nothing was half-written: {reply}");
-    assert_eq!(status_of(server, &id).await.1["events"].as_array().unwrap().len(), 1);
+    assert!(
+        reply.contains(r#""duplicate":false"#),
+        "nothing was half-written: {reply}"
+    );
+    assert_eq!(
+        status_of(server, &id).await.1["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -186,7 +346,10 @@ async fn sqlite_locked_gives_503_then_recovers() {
         let url = sqlite_url(&dir);
         let server = Server::start(bin, &url, &[]);
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await.unwrap();
+        sqlx::query("BEGIN EXCLUSIVE")
+            .execute(&mut conn)
+            .await
+            .unwrap();
         // Readers still read under WAL: the store is up, writes are refused.
         database_down(&server, Box::new(conn), true).await;
     }
@@ -201,7 +364,10 @@ async fn postgres_locked_gives_503_then_recovers() {
         let server = Server::start(bin, &url, &[]);
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
         sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
-        sqlx::query("LOCK TABLE messages, message_events IN ACCESS EXCLUSIVE MODE").execute(&mut conn).await.unwrap();
+        sqlx::query("LOCK TABLE messages, message_events IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut conn)
+            .await
+            .unwrap();
         database_down(&server, Box::new(conn), true).await;
     }
 }

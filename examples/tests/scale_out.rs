@@ -66,12 +66,19 @@ async fn two_instances_share_one_postgres() {
         }
         let stored = message["events"].as_array().unwrap();
         assert_eq!(stored.len(), *events, "{id}: each event once: {message}");
-        assert_eq!(status_of(&b, id).await.1, message, "both instances see the same state");
+        assert_eq!(
+            status_of(&b, id).await.1,
+            message,
+            "both instances see the same state"
+        );
     }
     // Each failed message notified once across both instances.
     let log = format!("{}{}", a.log(), b.log());
     for (id, (status, ..)) in &expected {
-        let notified = log.lines().filter(|l| l.contains("message failed") && l.contains(id.as_str())).count();
+        let notified = log
+            .lines()
+            .filter(|l| l.contains("message failed") && l.contains(id.as_str()))
+            .count();
         let want = usize::from(*status != "delivered");
         assert_eq!(notified, want, "{id} ({status}) notified {notified} times");
     }
@@ -83,7 +90,17 @@ async fn postgres_survives_a_restart() {
     let url = postgres_schema("restart").await;
     let id = uuid();
     let server = Server::start("actix-receiver", &url, &[]);
-    assert_eq!(post_signed(&server, "/api/plivo/status", &status_body(&id, "sent", 2, ""), TOKEN).await.0, 200);
+    assert_eq!(
+        post_signed(
+            &server,
+            "/api/plivo/status",
+            &status_body(&id, "sent", 2, ""),
+            TOKEN
+        )
+        .await
+        .0,
+        200
+    );
     server.kill();
     let server = Server::start("axum-receiver", &url, &[]);
     assert_eq!(status_of(&server, &id).await.1["status"], "sent");

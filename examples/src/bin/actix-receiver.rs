@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use actix_web::{web, App, HttpServer};
-use plivo_webhook_examples::{actix_app, config::Config, notify::LogNotifier, receiver::Receiver, store, telemetry};
+use plivo_webhook_examples::{
+    actix_app, config::Config, notify::LogNotifier, receiver::Receiver, store, telemetry,
+};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -25,7 +27,11 @@ async fn run() -> Result<(), String> {
     let config = Config::from_env()?;
     let verifier = config.verifier()?;
     let store = store::open(&config.database_url).await?;
-    let receiver = web::Data::new(Receiver::new(verifier.clone(), store, Arc::new(LogNotifier)));
+    let receiver = web::Data::new(Receiver::new(
+        verifier.clone(),
+        store,
+        Arc::new(LogNotifier),
+    ));
     let listener = std::net::TcpListener::bind(config.bind_addr)
         .map_err(|e| format!("cannot bind BIND_ADDR {}: {e}", config.bind_addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

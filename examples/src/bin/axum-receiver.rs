@@ -7,7 +7,9 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use plivo_webhook_examples::{axum_app, config::Config, notify::LogNotifier, receiver::Receiver, store, telemetry};
+use plivo_webhook_examples::{
+    axum_app, config::Config, notify::LogNotifier, receiver::Receiver, store, telemetry,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {

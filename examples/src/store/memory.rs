@@ -4,7 +4,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use plivo_webhook_core::{
-    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params, StoredEvent, StoredMessage,
+    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params,
+    StoredEvent, StoredMessage,
 };
 
 use super::{decide, fingerprint, rfc3339, Current, NewEvent};
@@ -47,7 +48,11 @@ impl MemoryStore {
 
 #[async_trait::async_trait]
 impl CallbackStore for MemoryStore {
-    async fn record_status(&self, status: &MessageStatus, params: &Params) -> Result<EventOutcome, Error> {
+    async fn record_status(
+        &self,
+        status: &MessageStatus,
+        params: &Params,
+    ) -> Result<EventOutcome, Error> {
         let event = NewEvent::new(status, params);
         let mut inner = self.lock()?;
         if !inner.seen.insert(event.dedupe_key.clone()) {
@@ -65,17 +70,20 @@ impl CallbackStore for MemoryStore {
             received_at: rfc3339(event.received_at),
             out_of_order: decision.out_of_order,
         };
-        let message = inner.messages.entry(event.message_uuid.clone()).or_insert_with(|| Message {
-            status: event.status.clone(),
-            current: Current {
-                rank: event.rank,
-                is_failure: event.is_failure,
-                notified: false,
-            },
-            error_code: event.error_code.clone(),
-            updated_at: event.received_at,
-            events: Vec::new(),
-        });
+        let message = inner
+            .messages
+            .entry(event.message_uuid.clone())
+            .or_insert_with(|| Message {
+                status: event.status.clone(),
+                current: Current {
+                    rank: event.rank,
+                    is_failure: event.is_failure,
+                    notified: false,
+                },
+                error_code: event.error_code.clone(),
+                updated_at: event.received_at,
+                events: Vec::new(),
+            });
         if decision.apply {
             message.status.clone_from(&event.status);
             message.error_code.clone_from(&event.error_code);
@@ -93,12 +101,18 @@ impl CallbackStore for MemoryStore {
         })
     }
 
-    async fn record_inbound(&self, message: &InboundMessage, _params: &Params) -> Result<bool, Error> {
+    async fn record_inbound(
+        &self,
+        message: &InboundMessage,
+        _params: &Params,
+    ) -> Result<bool, Error> {
         let mut inner = self.lock()?;
         if inner.inbound.contains_key(&message.message_uuid) {
             return Ok(false);
         }
-        inner.inbound.insert(message.message_uuid.clone(), message.clone());
+        inner
+            .inbound
+            .insert(message.message_uuid.clone(), message.clone());
         Ok(true)
     }
 
@@ -108,23 +122,35 @@ impl CallbackStore for MemoryStore {
     }
 
     async fn message(&self, message_uuid: &str) -> Result<Option<StoredMessage>, Error> {
-        Ok(self.lock()?.messages.get(message_uuid).map(|m| StoredMessage {
-            message_uuid: message_uuid.to_owned(),
-            status: m.status.clone(),
-            error_code: m.error_code.clone(),
-            updated_at: rfc3339(m.updated_at),
-            events: m.events.clone(),
-        }))
+        Ok(self
+            .lock()?
+            .messages
+            .get(message_uuid)
+            .map(|m| StoredMessage {
+                message_uuid: message_uuid.to_owned(),
+                status: m.status.clone(),
+                error_code: m.error_code.clone(),
+                updated_at: rfc3339(m.updated_at),
+                events: m.events.clone(),
+            }))
     }
 
-    async fn messages(&self, status: Option<&str>, limit: u32) -> Result<Vec<StoredMessage>, Error> {
+    async fn messages(
+        &self,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, Error> {
         let inner = self.lock()?;
         let mut found: Vec<(&String, &Message)> = inner
             .messages
             .iter()
             .filter(|(_, m)| status.is_none_or(|s| m.status == s))
             .collect();
-        found.sort_by(|a, b| b.1.updated_at.cmp(&a.1.updated_at).then_with(|| a.0.cmp(b.0)));
+        found.sort_by(|a, b| {
+            b.1.updated_at
+                .cmp(&a.1.updated_at)
+                .then_with(|| a.0.cmp(b.0))
+        });
         Ok(found
             .into_iter()
             .take(limit as usize)

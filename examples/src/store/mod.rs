@@ -90,7 +90,10 @@ impl NewEvent {
             raw_status: status.status.as_str().to_owned(),
             rank: i32::from(stored.precedence()),
             is_failure: stored.is_failure(),
-            error_code: status.error_code.as_ref().map(plivo_webhook_core::ErrorCode::as_string),
+            error_code: status
+                .error_code
+                .as_ref()
+                .map(plivo_webhook_core::ErrorCode::as_string),
             sequence,
             params: params.to_form(),
             received_at: now_micros(),
@@ -128,7 +131,11 @@ pub fn decide(current: Option<Current>, event: &NewEvent) -> Decision {
         None => (true, false),
         Some(current) => (event.rank > current.rank, event.rank < current.rank),
     };
-    let failing_now = if apply { event.is_failure } else { current.is_some_and(|c| c.is_failure) };
+    let failing_now = if apply {
+        event.is_failure
+    } else {
+        current.is_some_and(|c| c.is_failure)
+    };
     let notified = current.is_some_and(|c| c.notified);
     Decision {
         apply,
@@ -168,8 +175,10 @@ mod tests {
     use super::*;
 
     fn event(status: &str) -> NewEvent {
-        let params = Params::decode(format!("MessageUUID=u&From=a&To=b&Status={status}").as_bytes());
-        let status = <MessageStatus as plivo_webhook_core::FromParams>::from_params(&params).unwrap();
+        let params =
+            Params::decode(format!("MessageUUID=u&From=a&To=b&Status={status}").as_bytes());
+        let status =
+            <MessageStatus as plivo_webhook_core::FromParams>::from_params(&params).unwrap();
         NewEvent::new(&status, &params)
     }
 
@@ -184,10 +193,24 @@ mod tests {
 
     #[test]
     fn rules() {
-        assert_eq!(decide(None, &event("queued")), Decision { apply: true, out_of_order: false, notify_failure: false });
+        assert_eq!(
+            decide(None, &event("queued")),
+            Decision {
+                apply: true,
+                out_of_order: false,
+                notify_failure: false
+            }
+        );
         assert!(decide(None, &event("failed")).notify_failure);
         let late = decide(Some(current("delivered", false)), &event("sent"));
-        assert_eq!(late, Decision { apply: false, out_of_order: true, notify_failure: false });
+        assert_eq!(
+            late,
+            Decision {
+                apply: false,
+                out_of_order: true,
+                notify_failure: false
+            }
+        );
         let fail = decide(Some(current("sent", false)), &event("undelivered"));
         assert!(fail.apply && fail.notify_failure);
         assert!(!decide(Some(current("failed", true)), &event("queued")).notify_failure);

@@ -7,13 +7,15 @@
 use std::str::FromStr;
 
 use plivo_webhook_core::{
-    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params, Status, StoredEvent,
-    StoredMessage,
+    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params, Status,
+    StoredEvent, StoredMessage,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Row;
 
-use super::{decide, fingerprint, now_micros, rfc3339, unavailable, Current, NewEvent, STORE_TIMEOUT};
+use super::{
+    decide, fingerprint, now_micros, rfc3339, unavailable, Current, NewEvent, STORE_TIMEOUT,
+};
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -31,7 +33,10 @@ impl PostgresStore {
         let timeout_ms = STORE_TIMEOUT.as_millis().to_string();
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| format!("invalid PostgreSQL DATABASE_URL: {e}"))?
-            .options([("statement_timeout", timeout_ms.as_str()), ("lock_timeout", timeout_ms.as_str())]);
+            .options([
+                ("statement_timeout", timeout_ms.as_str()),
+                ("lock_timeout", timeout_ms.as_str()),
+            ]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(STORE_TIMEOUT)
@@ -131,12 +136,22 @@ impl PostgresStore {
 
 #[async_trait::async_trait]
 impl CallbackStore for PostgresStore {
-    async fn record_status(&self, status: &MessageStatus, params: &Params) -> Result<EventOutcome, Error> {
+    async fn record_status(
+        &self,
+        status: &MessageStatus,
+        params: &Params,
+    ) -> Result<EventOutcome, Error> {
         let event = NewEvent::new(status, params);
-        self.record(&event).await.map_err(|e| unavailable("record status", &e))
+        self.record(&event)
+            .await
+            .map_err(|e| unavailable("record status", &e))
     }
 
-    async fn record_inbound(&self, message: &InboundMessage, params: &Params) -> Result<bool, Error> {
+    async fn record_inbound(
+        &self,
+        message: &InboundMessage,
+        params: &Params,
+    ) -> Result<bool, Error> {
         sqlx::query(
             "INSERT INTO inbound_messages (message_uuid, from_number, to_number, message_type, content, received_at, params)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_uuid) DO NOTHING",
@@ -173,10 +188,12 @@ impl CallbackStore for PostgresStore {
 
     async fn message(&self, message_uuid: &str) -> Result<Option<StoredMessage>, Error> {
         let read = async {
-            let Some(row) = sqlx::query("SELECT status, error_code, updated_at FROM messages WHERE message_uuid = $1")
-                .bind(message_uuid)
-                .fetch_optional(&self.pool)
-                .await?
+            let Some(row) = sqlx::query(
+                "SELECT status, error_code, updated_at FROM messages WHERE message_uuid = $1",
+            )
+            .bind(message_uuid)
+            .fetch_optional(&self.pool)
+            .await?
             else {
                 return Ok(None);
             };
@@ -208,7 +225,11 @@ impl CallbackStore for PostgresStore {
         read.await.map_err(|e| unavailable("read message", &e))
     }
 
-    async fn messages(&self, status: Option<&str>, limit: u32) -> Result<Vec<StoredMessage>, Error> {
+    async fn messages(
+        &self,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, Error> {
         sqlx::query(
             "SELECT message_uuid, status, error_code, updated_at FROM messages
              WHERE ($1::TEXT IS NULL OR status = $1) ORDER BY updated_at DESC, message_uuid LIMIT $2",

@@ -9,13 +9,17 @@
 use std::str::FromStr;
 
 use plivo_webhook_core::{
-    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params, Status, StoredEvent,
-    StoredMessage,
+    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params, Status,
+    StoredEvent, StoredMessage,
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::Row;
 
-use super::{decide, fingerprint, now_micros, rfc3339, unavailable, Current, NewEvent, STORE_TIMEOUT};
+use super::{
+    decide, fingerprint, now_micros, rfc3339, unavailable, Current, NewEvent, STORE_TIMEOUT,
+};
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -61,10 +65,12 @@ impl SqliteStore {
 
     async fn record(&self, event: &NewEvent) -> Result<EventOutcome, sqlx::Error> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query("SELECT status, status_rank, failure_notified FROM messages WHERE message_uuid = ?")
-            .bind(&event.message_uuid)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row = sqlx::query(
+            "SELECT status, status_rank, failure_notified FROM messages WHERE message_uuid = ?",
+        )
+        .bind(&event.message_uuid)
+        .fetch_optional(&mut *tx)
+        .await?;
         let current = match row {
             Some(row) => Some(Current {
                 rank: row.try_get("status_rank")?,
@@ -144,12 +150,22 @@ impl SqliteStore {
 
 #[async_trait::async_trait]
 impl CallbackStore for SqliteStore {
-    async fn record_status(&self, status: &MessageStatus, params: &Params) -> Result<EventOutcome, Error> {
+    async fn record_status(
+        &self,
+        status: &MessageStatus,
+        params: &Params,
+    ) -> Result<EventOutcome, Error> {
         let event = NewEvent::new(status, params);
-        self.record(&event).await.map_err(|e| unavailable("record status", &e))
+        self.record(&event)
+            .await
+            .map_err(|e| unavailable("record status", &e))
     }
 
-    async fn record_inbound(&self, message: &InboundMessage, params: &Params) -> Result<bool, Error> {
+    async fn record_inbound(
+        &self,
+        message: &InboundMessage,
+        params: &Params,
+    ) -> Result<bool, Error> {
         sqlx::query(
             "INSERT INTO inbound_messages (message_uuid, from_number, to_number, message_type, content, received_at, params)
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_uuid) DO NOTHING",
@@ -186,10 +202,12 @@ impl CallbackStore for SqliteStore {
 
     async fn message(&self, message_uuid: &str) -> Result<Option<StoredMessage>, Error> {
         let read = async {
-            let Some(row) = sqlx::query("SELECT status, error_code, updated_at FROM messages WHERE message_uuid = ?")
-                .bind(message_uuid)
-                .fetch_optional(&self.reader)
-                .await?
+            let Some(row) = sqlx::query(
+                "SELECT status, error_code, updated_at FROM messages WHERE message_uuid = ?",
+            )
+            .bind(message_uuid)
+            .fetch_optional(&self.reader)
+            .await?
             else {
                 return Ok(None);
             };
@@ -221,7 +239,11 @@ impl CallbackStore for SqliteStore {
         read.await.map_err(|e| unavailable("read message", &e))
     }
 
-    async fn messages(&self, status: Option<&str>, limit: u32) -> Result<Vec<StoredMessage>, Error> {
+    async fn messages(
+        &self,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, Error> {
         sqlx::query(
             "SELECT message_uuid, status, error_code, updated_at FROM messages
              WHERE (? IS NULL OR status = ?) ORDER BY updated_at DESC, message_uuid LIMIT ?",

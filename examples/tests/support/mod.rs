@@ -57,7 +57,10 @@ impl Server {
         let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
         let Some(base) = line.trim().strip_prefix("listening on ") else {
             let _ = child.kill();
-            panic!("{bin} did not start: {line:?}; stderr: {}", std::fs::read_to_string(&stderr).unwrap_or_default());
+            panic!(
+                "{bin} did not start: {line:?}; stderr: {}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
         };
         Server {
             child,
@@ -95,7 +98,10 @@ impl Drop for Server {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
 }
 
 /// A status callback body.
@@ -130,7 +136,11 @@ pub async fn get_signed(server: &Server, path: &str, query: &str) -> (u16, Strin
 }
 
 pub async fn status_of(server: &Server, uuid: &str) -> (u16, serde_json::Value) {
-    let response = client().get(server.url(&format!("/api/messages/{uuid}"))).send().await.unwrap();
+    let response = client()
+        .get(server.url(&format!("/api/messages/{uuid}")))
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or_default())
 }
@@ -158,7 +168,10 @@ pub async fn postgres_schema(name: &str) -> String {
     let url = postgres_url();
     let schema = format!("t_{name}_{:08x}", fastrand::u32(..));
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}options=-c%20search_path%3D{schema}")
