@@ -92,12 +92,15 @@ impl Config {
             (None, true) => UrlPolicy::trusted_proxy(),
             (None, false) => UrlPolicy::direct(false),
         };
-        Verifier::builder()
+        let mut builder = Verifier::builder()
             .tokens(self.tokens.iter().cloned())
             .url_policy(policy)
-            .max_body_bytes(self.max_body_bytes)
-            .build()
-            .map_err(|e| e.to_string())
+            .max_body_bytes(self.max_body_bytes);
+        if self.dashboard {
+            // The dashboard shows which URL a rejected signature would have matched.
+            builder = builder.diagnose_mismatches();
+        }
+        builder.build().map_err(|e| e.to_string())
     }
 }
 

@@ -9,6 +9,7 @@ use plivo_webhook_core::{
     Verified, Verifier,
 };
 
+use crate::feed::{Feed, FeedEntry};
 use crate::metrics::Metrics;
 
 /// The longest a request waits on the store before it is answered 503 (the pools time out
@@ -58,6 +59,8 @@ pub struct Receiver {
     pub notifier: Arc<dyn Notifier>,
     /// Prometheus counters.
     pub metrics: Metrics,
+    /// The dashboard's live feed (`None` when the dashboard is off).
+    pub feed: Option<Feed>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -80,6 +83,20 @@ impl Receiver {
             store,
             notifier,
             metrics: Metrics::default(),
+            feed: None,
+        }
+    }
+
+    /// Keeps a live feed of callbacks for the dashboard.
+    #[must_use]
+    pub fn with_feed(mut self) -> Self {
+        self.feed = Some(Feed::default());
+        self
+    }
+
+    fn publish(&self, entry: impl FnOnce() -> FeedEntry) {
+        if let Some(feed) = &self.feed {
+            feed.push(entry());
         }
     }
 
@@ -97,7 +114,21 @@ impl Receiver {
     pub fn rejected(&self, endpoint: &'static str, err: Option<&Error>) {
         let reason = err.map_or("body_read", Error::reason);
         self.metrics.verification_failure(reason);
-        tracing::info!(endpoint, reason, "callback rejected");
+        let diagnosis = err.and_then(Error::diagnosis).map(ToString::to_string);
+        tracing::info!(
+            endpoint,
+            reason,
+            diagnosis = diagnosis.as_deref(),
+            "callback rejected"
+        );
+        self.publish(|| FeedEntry {
+            reason: Some(err.map_or_else(
+                || "the body could not be read".to_owned(),
+                ToString::to_string,
+            )),
+            diagnosis,
+            ..FeedEntry::new(endpoint, "rejected", false)
+        });
     }
 
     /// A verified message status callback: parse, store (once), notify, answer.
@@ -126,6 +157,10 @@ impl Receiver {
                 };
                 self.metrics
                     .callback("status", status.status.as_str(), label);
+                self.publish(|| FeedEntry {
+                    out_of_order: outcome.out_of_order,
+                    ..status_entry(&status, label)
+                });
                 tracing::debug!(message_uuid = %status.message_uuid, status = %status.status, outcome = label, "status callback");
                 Reply::ok_static(if outcome.duplicate {
                     r#"{"ok":true,"duplicate":true}"#
@@ -136,6 +171,10 @@ impl Receiver {
             Err(err) => {
                 self.metrics
                     .callback("status", status.status.as_str(), "store_error");
+                self.publish(|| FeedEntry {
+                    reason: Some(err.to_string()),
+                    ..status_entry(&status, "store_error")
+                });
                 Reply::unavailable(&err)
             }
         }
@@ -158,8 +197,13 @@ impl Receiver {
         let kind = message.message_type.as_ref().map_or("sms", |t| t.as_str());
         match outcome {
             Ok(new) => {
-                self.metrics
-                    .callback("inbound", kind, if new { "stored" } else { "duplicate" });
+                let label = if new { "stored" } else { "duplicate" };
+                self.metrics.callback("inbound", kind, label);
+                self.publish(|| FeedEntry {
+                    message_uuid: Some(message.message_uuid.clone()),
+                    status: Some(format!("inbound {kind}")),
+                    ..FeedEntry::new("inbound", label, true)
+                });
                 Reply::json(200, &serde_json::json!({ "ok": true, "duplicate": !new }))
             }
             Err(err) => {
@@ -183,6 +227,11 @@ impl Receiver {
         match stored {
             Ok(()) => {
                 self.metrics.callback(endpoint, "-", "dead_letter");
+                self.publish(|| FeedEntry {
+                    message_uuid: verified.params().get("MessageUUID").map(str::to_owned),
+                    reason: Some(err.to_string()),
+                    ..FeedEntry::new(endpoint, "dead_letter", true)
+                });
                 tracing::warn!(endpoint, reason = %err, "authentic callback kept as dead letter");
                 Reply::json(200, &serde_json::json!({ "ok": true, "dead_letter": true }))
             }
@@ -247,6 +296,22 @@ impl Receiver {
             content_type: "text/plain; version=0.0.4",
             body: self.metrics.render(),
         }
+    }
+}
+
+fn status_entry(status: &MessageStatus, outcome: &'static str) -> FeedEntry {
+    FeedEntry {
+        message_uuid: Some(status.message_uuid.clone()),
+        status: Some(status.status.as_str().to_owned()),
+        error_code: status
+            .error_code
+            .as_ref()
+            .map(plivo_webhook_core::ErrorCode::as_string),
+        error_meaning: status
+            .error_code
+            .as_ref()
+            .map(|e| e.description().to_owned()),
+        ..FeedEntry::new("status", outcome, true)
     }
 }
 

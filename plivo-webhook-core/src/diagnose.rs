@@ -131,11 +131,21 @@ impl std::fmt::Display for Diagnosis {
 /// let diagnosis = diagnose(&verifier, &request);
 /// assert!(matches!(diagnosis, Diagnosis::MatchesVariant { .. }));
 /// assert!(diagnosis.to_string().contains("trailing slash"));
+///
+/// // Or have the verifier attach it to every mismatch (never shown by `Display`):
+/// let verifier = Verifier::builder()
+///     .token("TOKEN")
+///     .public_base_url("https://example.com")
+///     .diagnose_mismatches()
+///     .build()?;
+/// let err = verifier.verify(&request).unwrap_err();
+/// assert_eq!(err.diagnosis(), Some(&diagnosis));
+/// assert!(!err.to_string().contains("example.com"));
 /// # Ok::<(), plivo_webhook_core::Error>(())
 /// ```
 #[must_use]
 pub fn diagnose(verifier: &Verifier, request: &CallbackRequest<'_>) -> Diagnosis {
-    match verifier.check(request) {
+    match verifier.check_bare(request) {
         Ok(_) => return Diagnosis::Valid,
         Err(Error::SignatureMismatch { .. }) => {}
         Err(other) => return Diagnosis::NotASignatureProblem(other),
@@ -214,7 +224,7 @@ pub fn diagnose(verifier: &Verifier, request: &CallbackRequest<'_>) -> Diagnosis
     for (url, changes) in candidates {
         let variant =
             CallbackRequest::with_public_url(request.method, &url, request.headers, request.body);
-        if verifier.check(&variant).is_ok() {
+        if verifier.check_bare(&variant).is_ok() {
             return Diagnosis::MatchesVariant {
                 checked,
                 matched: url,

@@ -39,6 +39,10 @@ pub enum Error {
     SignatureMismatch {
         /// The signature header that was checked (`X-Plivo-Signature-V3`, ...).
         header: &'static str,
+        /// Which URL variant the signature matches, when the verifier was built with
+        /// [`crate::VerifierBuilder::diagnose_mismatches`]. Not part of `Display`: for logs
+        /// and dashboards, never for responses.
+        diagnosis: Option<Box<crate::Diagnosis>>,
     },
     /// The body is larger than the configured limit.
     #[error("body too large: more than {limit} bytes; Plivo callbacks are a few KiB, raise the limit only if you expect larger ones")]
@@ -90,6 +94,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The diagnosis of a signature mismatch, when the verifier computes them.
+    #[must_use]
+    pub fn diagnosis(&self) -> Option<&crate::Diagnosis> {
+        match self {
+            Error::SignatureMismatch { diagnosis, .. } => diagnosis.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status an endpoint should answer with.
     ///
     /// 400 for missing or malformed input, 403 for a signature that does not match, 405

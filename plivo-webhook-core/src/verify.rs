@@ -62,6 +62,7 @@ struct Inner {
     keys: Vec<HmacSha256>,
     url: UrlPolicy,
     accept_v2: bool,
+    diagnose: bool,
     max_body_bytes: usize,
 }
 
@@ -71,6 +72,7 @@ impl std::fmt::Debug for Verifier {
             .field("tokens", &format_args!("[{} x ***]", self.inner.keys.len()))
             .field("url", &self.inner.url)
             .field("accept_v2", &self.inner.accept_v2)
+            .field("diagnose", &self.inner.diagnose)
             .field("max_body_bytes", &self.inner.max_body_bytes)
             .finish()
     }
@@ -82,6 +84,7 @@ pub struct VerifierBuilder {
     tokens: Vec<AuthToken>,
     url: Result<UrlPolicy, Error>,
     accept_v2: bool,
+    diagnose: bool,
     max_body_bytes: usize,
     error: Option<Error>,
 }
@@ -94,6 +97,7 @@ impl Verifier {
             tokens: Vec::new(),
             url: Ok(UrlPolicy::unset()),
             accept_v2: false,
+            diagnose: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             error: None,
         }
@@ -119,7 +123,30 @@ impl Verifier {
     /// # Errors
     /// See [`Error`]; [`Error::status`] gives the HTTP status to answer.
     pub fn check(&self, request: &CallbackRequest<'_>) -> Result<SignatureMatch, Error> {
+        self.authenticate(request)
+            .map(|checked| checked.matched)
+            .map_err(|err| self.with_diagnosis(err, request))
+    }
+
+    /// The header and token that match, without diagnosing a failure.
+    pub(crate) fn check_bare(
+        &self,
+        request: &CallbackRequest<'_>,
+    ) -> Result<SignatureMatch, Error> {
         self.authenticate(request).map(|checked| checked.matched)
+    }
+
+    fn with_diagnosis(&self, err: Error, request: &CallbackRequest<'_>) -> Error {
+        match err {
+            Error::SignatureMismatch {
+                header,
+                diagnosis: None,
+            } if self.inner.diagnose => Error::SignatureMismatch {
+                header,
+                diagnosis: Some(Box::new(crate::diagnose(self, request))),
+            },
+            other => other,
+        }
     }
 
     /// The header-only part of verification: a signature header that this verifier
@@ -157,7 +184,9 @@ impl Verifier {
     /// # Errors
     /// See [`Error`]; [`Error::status`] gives the HTTP status to answer.
     pub fn verify(&self, request: &CallbackRequest<'_>) -> Result<Verified, Error> {
-        let checked = self.authenticate(request)?;
+        let checked = self
+            .authenticate(request)
+            .map_err(|err| self.with_diagnosis(err, request))?;
         let (params, query) = match checked.method {
             Method::Get => (Params::from_sorted(checked.query), Params::default()),
             Method::Post => (
@@ -240,6 +269,7 @@ impl Verifier {
                 } else {
                     signature::MA_V3
                 },
+                diagnosis: None,
             }),
         }
     }
@@ -333,6 +363,7 @@ impl Verifier {
             } else {
                 signature::MA_V2
             },
+            diagnosis: None,
         })
     }
 }
@@ -393,6 +424,18 @@ impl VerifierBuilder {
         self
     }
 
+    /// Attaches a [`crate::Diagnosis`] to every signature mismatch
+    /// ([`Error::diagnosis`]), for logs and dashboards. Default: off.
+    ///
+    /// Cost: a mismatching request costs up to 16 extra HMACs per token, which a flood of
+    /// forged requests can make you pay; the diagnosis never reaches `Display`, so it is
+    /// not sent in responses.
+    #[must_use]
+    pub fn diagnose_mismatches(mut self) -> Self {
+        self.diagnose = true;
+        self
+    }
+
     /// Builds the verifier.
     ///
     /// # Errors
@@ -418,6 +461,7 @@ impl VerifierBuilder {
                 keys: self.tokens.iter().map(AuthToken::hmac_key).collect(),
                 url,
                 accept_v2: self.accept_v2,
+                diagnose: self.diagnose,
                 max_body_bytes: self.max_body_bytes,
             }),
         })

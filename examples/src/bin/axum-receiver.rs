@@ -27,7 +27,11 @@ async fn run() -> Result<(), String> {
     let config = Config::from_env()?;
     let verifier = config.verifier()?;
     let store = store::open(&config.database_url).await?;
-    let receiver = Arc::new(Receiver::new(verifier, store, Arc::new(LogNotifier)));
+    let mut receiver = Receiver::new(verifier, store, Arc::new(LogNotifier));
+    if config.dashboard {
+        receiver = receiver.with_feed();
+    }
+    let receiver = Arc::new(receiver);
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .map_err(|e| format!("cannot bind BIND_ADDR {}: {e}", config.bind_addr))?;
