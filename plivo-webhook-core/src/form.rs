@@ -21,15 +21,18 @@ pub(crate) const INLINE_PAIRS: usize = 32;
 /// Decoded pairs, in arrival order until sorted.
 pub(crate) type Pairs<'a> = SmallVec<[Pair<'a>; INLINE_PAIRS]>;
 
+/// Pairs of a URL's own query: usually none or a few.
+pub(crate) type QueryPairs<'a> = SmallVec<[Pair<'a>; 4]>;
+
 /// One form-decoded text (a key or a value), decoded on demand.
 #[derive(Debug, Clone)]
 pub(crate) enum Text<'a> {
     /// ASCII with no `+` or `%`: the raw bytes are the decoded bytes.
-    Plain(&'a str),
+    Plain(&'a [u8]),
     /// ASCII raw bytes with `+` or `%` whose decoded bytes are all ASCII.
-    Escaped(&'a str),
+    Escaped(&'a [u8]),
     /// Decoded eagerly because the result is not ASCII (lossy UTF-8 applied).
-    Owned(String),
+    Owned(Box<str>),
 }
 
 /// A decoded key and value.
@@ -46,21 +49,97 @@ pub(crate) fn parse(raw: &[u8]) -> Pairs<'_> {
     pairs
 }
 
-/// Appends the pairs of `raw` to `pairs`.
-pub(crate) fn extend<'a>(pairs: &mut Pairs<'a>, raw: &'a [u8]) {
-    for segment in raw.split(|&b| b == b'&') {
-        if segment.is_empty() {
-            continue;
-        }
-        let (key, value) = match segment.iter().position(|&b| b == b'=') {
-            Some(i) => (&segment[..i], &segment[i + 1..]),
-            None => (segment, &segment[segment.len()..]),
-        };
-        pairs.push(Pair {
-            key: Text::new(key),
-            value: Text::new(value),
-        });
+/// Byte classes for the one-pass scan.
+const PLAIN: u8 = 0;
+const AMP: u8 = 1;
+const EQ: u8 = 2;
+const PLUS: u8 = 3;
+const PERCENT: u8 = 4;
+const HIGH: u8 = 5;
+
+static CLASS: [u8; 256] = {
+    let mut table = [PLAIN; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        table[b] = HIGH;
+        b += 1;
     }
+    table[b'&' as usize] = AMP;
+    table[b'=' as usize] = EQ;
+    table[b'+' as usize] = PLUS;
+    table[b'%' as usize] = PERCENT;
+    table
+};
+
+/// What a scan learned about a key or value.
+const ESCAPED: u8 = 1;
+const NON_ASCII: u8 = 2;
+
+/// Appends the pairs of `raw` to `pairs`, in one pass over the bytes.
+pub(crate) fn extend<'a, A: smallvec::Array<Item = Pair<'a>>>(
+    pairs: &mut SmallVec<A>,
+    raw: &'a [u8],
+) {
+    let mut start = 0;
+    let mut eq = usize::MAX;
+    let mut key_flags = 0u8;
+    let mut value_flags = 0u8;
+    let mut i = 0;
+    while i < raw.len() {
+        let class = CLASS[usize::from(raw[i])];
+        if class != PLAIN {
+            let flags = if eq == usize::MAX {
+                &mut key_flags
+            } else {
+                &mut value_flags
+            };
+            match class {
+                AMP => {
+                    push(pairs, raw, start, eq, i, key_flags, value_flags);
+                    start = i + 1;
+                    eq = usize::MAX;
+                    key_flags = 0;
+                    value_flags = 0;
+                }
+                EQ if eq == usize::MAX => eq = i,
+                EQ => {}
+                PLUS => *flags |= ESCAPED,
+                PERCENT => {
+                    *flags |= ESCAPED;
+                    if hex_pair(raw, i + 1).is_some_and(|byte| byte >= 0x80) {
+                        *flags |= NON_ASCII;
+                    }
+                }
+                _ => *flags |= NON_ASCII,
+            }
+        }
+        i += 1;
+    }
+    push(pairs, raw, start, eq, raw.len(), key_flags, value_flags);
+}
+
+#[inline(always)]
+fn push<'a, A: smallvec::Array<Item = Pair<'a>>>(
+    pairs: &mut SmallVec<A>,
+    raw: &'a [u8],
+    start: usize,
+    eq: usize,
+    end: usize,
+    key_flags: u8,
+    value_flags: u8,
+) {
+    if start >= end {
+        return;
+    }
+    let (key, value) = if eq == usize::MAX {
+        (&raw[start..end], &raw[end..end])
+    } else {
+        (&raw[start..eq], &raw[eq + 1..end])
+    };
+    pairs.push(Pair {
+        key: Text::new(key, key_flags),
+        value: Text::new(value, value_flags),
+    });
 }
 
 /// Sorts pairs by key, then value, comparing decoded bytes (`str` order).
@@ -69,61 +148,56 @@ pub(crate) fn sort(pairs: &mut [Pair<'_>]) {
 }
 
 impl<'a> Text<'a> {
-    fn new(raw: &'a [u8]) -> Self {
-        let mut escaped = false;
-        let mut ascii = true;
-        let mut i = 0;
-        while i < raw.len() {
-            match raw[i] {
-                b'+' => escaped = true,
-                b'%' => {
-                    escaped = true;
-                    if let Some(byte) = hex_pair(raw, i + 1) {
-                        if byte >= 0x80 {
-                            ascii = false;
-                        }
-                        i += 2;
-                    }
-                }
-                b if b >= 0x80 => ascii = false,
-                _ => {}
-            }
-            i += 1;
+    #[inline(always)]
+    fn new(raw: &'a [u8], flags: u8) -> Self {
+        if flags & NON_ASCII != 0 {
+            return Text::decoded(raw);
         }
-        if !ascii {
-            let decoded: Vec<u8> = Decoded::new(raw).collect();
-            return Text::Owned(match String::from_utf8(decoded) {
-                Ok(text) => text,
-                Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
-            });
-        }
-        // All bytes are ASCII here, so this never fails; the fallback keeps it panic-free.
-        let text = std::str::from_utf8(raw).unwrap_or_default();
-        if escaped {
-            Text::Escaped(text)
+        if flags & ESCAPED != 0 {
+            Text::Escaped(raw)
         } else {
-            Text::Plain(text)
+            Text::Plain(raw)
         }
+    }
+
+    /// Decodes non-ASCII text eagerly, applying the lossy UTF-8 rule.
+    #[cold]
+    fn decoded(raw: &[u8]) -> Self {
+        let decoded: Vec<u8> = Decoded::new(raw).collect();
+        Text::Owned(match String::from_utf8(decoded) {
+            Ok(text) => text.into_boxed_str(),
+            Err(err) => String::from_utf8_lossy(err.as_bytes()).into(),
+        })
     }
 
     /// Calls `sink` with the decoded bytes, in pieces, without allocating.
     pub(crate) fn feed(&self, sink: &mut impl FnMut(&[u8])) {
         match self {
-            Text::Plain(text) => sink(text.as_bytes()),
+            Text::Plain(text) => sink(text),
             Text::Owned(text) => sink(text.as_bytes()),
             Text::Escaped(raw) => {
-                let mut buf = [0u8; 128];
-                let mut len = 0;
-                for byte in Decoded::new(raw.as_bytes()) {
-                    buf[len] = byte;
-                    len += 1;
-                    if len == buf.len() {
-                        sink(&buf);
-                        len = 0;
+                let mut rest: &[u8] = raw;
+                while !rest.is_empty() {
+                    // Runs without escapes go through as slices.
+                    let run = rest
+                        .iter()
+                        .position(|&b| b == b'+' || b == b'%')
+                        .unwrap_or(rest.len());
+                    if run > 0 {
+                        sink(&rest[..run]);
+                        rest = &rest[run..];
+                        continue;
                     }
-                }
-                if len > 0 {
-                    sink(&buf[..len]);
+                    if rest[0] == b'+' {
+                        sink(b" ");
+                        rest = &rest[1..];
+                    } else if let Some(byte) = hex_pair(rest, 1) {
+                        sink(&[byte]);
+                        rest = &rest[3..];
+                    } else {
+                        sink(b"%");
+                        rest = &rest[1..];
+                    }
                 }
             }
         }
@@ -132,11 +206,11 @@ impl<'a> Text<'a> {
     /// The decoded text, borrowed when no decoding is needed.
     pub(crate) fn to_cow(&self) -> std::borrow::Cow<'a, str> {
         match self {
-            Text::Plain(text) => std::borrow::Cow::Borrowed(text),
-            Text::Owned(text) => std::borrow::Cow::Owned(text.clone()),
+            // ASCII (checked by the scan), hence valid UTF-8; lossy keeps it panic-free.
+            Text::Plain(text) => String::from_utf8_lossy(text),
+            Text::Owned(text) => std::borrow::Cow::Owned(text.to_string()),
             Text::Escaped(raw) => {
-                // Decoded bytes are ASCII (checked in `new`), hence valid UTF-8.
-                let bytes: Vec<u8> = Decoded::new(raw.as_bytes()).collect();
+                let bytes: Vec<u8> = Decoded::new(raw).collect();
                 std::borrow::Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
             }
         }
@@ -145,7 +219,7 @@ impl<'a> Text<'a> {
     /// The decoded text as an owned `String`.
     pub(crate) fn into_string(self) -> String {
         match self {
-            Text::Owned(text) => text,
+            Text::Owned(text) => text.into_string(),
             other => other.to_cow().into_owned(),
         }
     }
@@ -154,10 +228,10 @@ impl<'a> Text<'a> {
 impl Ord for Text<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         match (self, other) {
-            (Text::Plain(a), Text::Plain(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (Text::Plain(a), Text::Plain(b)) => a.cmp(b),
             (Text::Owned(a), Text::Owned(b)) => a.as_bytes().cmp(b.as_bytes()),
-            (Text::Plain(a), Text::Owned(b)) => a.as_bytes().cmp(b.as_bytes()),
-            (Text::Owned(a), Text::Plain(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (Text::Plain(a), Text::Owned(b)) => a.cmp(&b.as_bytes()),
+            (Text::Owned(a), Text::Plain(b)) => a.as_bytes().cmp(b),
             _ => self.bytes().cmp(other.bytes()),
         }
     }
@@ -180,9 +254,9 @@ impl Eq for Text<'_> {}
 impl Text<'_> {
     fn bytes(&self) -> Decoded<'_> {
         match self {
-            Text::Plain(text) => Decoded::verbatim(text.as_bytes()),
+            Text::Plain(text) => Decoded::verbatim(text),
             Text::Owned(text) => Decoded::verbatim(text.as_bytes()),
-            Text::Escaped(raw) => Decoded::new(raw.as_bytes()),
+            Text::Escaped(raw) => Decoded::new(raw),
         }
     }
 }
@@ -307,7 +381,7 @@ mod tests {
     #[test]
     fn feed_handles_long_escaped_text() {
         let raw = "%41+".repeat(200);
-        let text = Text::new(raw.as_bytes());
+        let text = parse(raw.as_bytes()).remove(0).key;
         let mut out = Vec::new();
         text.feed(&mut |b| out.extend_from_slice(b));
         assert_eq!(out, "A ".repeat(200).as_bytes());

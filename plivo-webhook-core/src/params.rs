@@ -1,6 +1,8 @@
 //! Decoded form parameters of a verified callback.
 
-use crate::form::Pairs;
+use smallvec::SmallVec;
+
+use crate::form::Pair;
 
 /// Form-decoded parameters, sorted by key then value (the order in which they were
 /// signed). Repeated keys keep every value.
@@ -20,7 +22,7 @@ pub struct Params {
 }
 
 impl Params {
-    pub(crate) fn from_sorted(pairs: Pairs<'_>) -> Self {
+    pub(crate) fn from_sorted<'a, A: smallvec::Array<Item = Pair<'a>>>(pairs: SmallVec<A>) -> Self {
         Params {
             pairs: pairs
                 .into_iter()

@@ -6,7 +6,7 @@ use hmac::Mac;
 
 use crate::callback::FromParams;
 use crate::error::{excerpt, Error};
-use crate::form::{self, Pairs};
+use crate::form::{self, Pairs, QueryPairs};
 use crate::params::Params;
 use crate::request::{CallbackRequest, HeaderValue, Headers};
 use crate::signature::{self, v2, v3, v3::Method, HmacSha256, SignatureHeader};
@@ -123,8 +123,7 @@ impl Verifier {
     /// # Errors
     /// See [`Error`]; [`Error::status`] gives the HTTP status to answer.
     pub fn check(&self, request: &CallbackRequest<'_>) -> Result<SignatureMatch, Error> {
-        self.authenticate(request)
-            .map(|checked| checked.matched)
+        self.check_bare(request)
             .map_err(|err| self.with_diagnosis(err, request))
     }
 
@@ -133,7 +132,10 @@ impl Verifier {
         &self,
         request: &CallbackRequest<'_>,
     ) -> Result<SignatureMatch, Error> {
-        self.authenticate(request).map(|checked| checked.matched)
+        let mut query = QueryPairs::new();
+        let mut params = Pairs::new();
+        self.authenticate(request, &mut query, &mut params)
+            .map(|checked| checked.matched)
     }
 
     fn with_diagnosis(&self, err: Error, request: &CallbackRequest<'_>) -> Error {
@@ -184,15 +186,14 @@ impl Verifier {
     /// # Errors
     /// See [`Error`]; [`Error::status`] gives the HTTP status to answer.
     pub fn verify(&self, request: &CallbackRequest<'_>) -> Result<Verified, Error> {
+        let mut query = QueryPairs::new();
+        let mut params = Pairs::new();
         let checked = self
-            .authenticate(request)
+            .authenticate(request, &mut query, &mut params)
             .map_err(|err| self.with_diagnosis(err, request))?;
         let (params, query) = match checked.method {
-            Method::Get => (Params::from_sorted(checked.query), Params::default()),
-            Method::Post => (
-                Params::from_sorted(checked.params),
-                Params::from_sorted(checked.query),
-            ),
+            Method::Get => (Params::from_sorted(query), Params::default()),
+            Method::Post => (Params::from_sorted(params), Params::from_sorted(query)),
         };
         Ok(Verified {
             callback: (),
@@ -216,7 +217,13 @@ impl Verifier {
         self.verify(request)?.into_typed()
     }
 
-    fn authenticate<'r>(&'r self, request: &CallbackRequest<'r>) -> Result<Checked<'r>, Error> {
+    /// Verifies into caller-owned pair buffers (kept on the caller's stack, not moved).
+    fn authenticate<'r>(
+        &'r self,
+        request: &CallbackRequest<'r>,
+        query: &mut QueryPairs<'r>,
+        params: &mut Pairs<'r>,
+    ) -> Result<Checked<'r>, Error> {
         let method = match request.method {
             "POST" => Method::Post,
             "GET" => Method::Get,
@@ -234,32 +241,28 @@ impl Verifier {
         let v3 = single(request, signature::V3)?;
         let ma_v3 = single(request, signature::MA_V3)?;
         if v3.is_none() && ma_v3.is_none() {
-            return self.authenticate_v2(request, method);
+            return self.authenticate_v2(request, method, query, params);
         }
         let nonce = nonce(request, signature::V3_NONCE)?;
         check_content_type(request, method)?;
         let url = self.inner.url.resolve(request.target, request.headers)?;
-        let mut query = Pairs::new();
         if let Some(raw) = url.query {
-            form::extend(&mut query, raw.as_bytes());
+            form::extend(query, raw.as_bytes());
+            form::sort(query);
         }
-        form::sort(&mut query);
-        let mut params = Pairs::new();
         if method == Method::Post {
-            form::extend(&mut params, request.body);
-            form::sort(&mut params);
+            form::extend(params, request.body);
+            form::sort(params);
         }
-        let mut matched = self.match_v3(&url, method, &query, &params, nonce, v3, ma_v3);
+        let mut matched = self.match_v3(&url, method, query, params, nonce, v3, ma_v3);
         if matched.is_none() {
             if let Some(bare) = bare_root(request, &url) {
-                matched = self.match_v3(&bare, method, &query, &params, nonce, v3, ma_v3);
+                matched = self.match_v3(&bare, method, query, params, nonce, v3, ma_v3);
             }
         }
         match matched {
             Some(matched) => Ok(Checked {
                 method,
-                query,
-                params,
                 nonce,
                 matched,
             }),
@@ -309,6 +312,8 @@ impl Verifier {
         &'r self,
         request: &CallbackRequest<'r>,
         method: Method,
+        query: &mut QueryPairs<'r>,
+        params: &mut Pairs<'r>,
     ) -> Result<Checked<'r>, Error> {
         let v2 = single(request, signature::V2)?;
         let ma_v2 = single(request, signature::MA_V2)?;
@@ -334,20 +339,16 @@ impl Verifier {
             for (header, value) in [(SignatureHeader::V2, v2), (SignatureHeader::MaV2, ma_v2)] {
                 // V2 headers are compared whole: no SDK splits them on commas.
                 if value.is_some_and(|value| signature::matches(value, &expected)) {
-                    let mut query = Pairs::new();
-                    let mut params = Pairs::new();
                     if let Some(raw) = url.query {
-                        form::extend(&mut query, raw.as_bytes());
-                        form::sort(&mut query);
+                        form::extend(query, raw.as_bytes());
+                        form::sort(query);
                     }
                     if method == Method::Post {
-                        form::extend(&mut params, request.body);
-                        form::sort(&mut params);
+                        form::extend(params, request.body);
+                        form::sort(params);
                     }
                     return Ok(Checked {
                         method,
-                        query,
-                        params,
                         nonce,
                         matched: SignatureMatch {
                             header,
@@ -479,8 +480,6 @@ pub struct SignatureMatch {
 
 struct Checked<'r> {
     method: Method,
-    query: Pairs<'r>,
-    params: Pairs<'r>,
     nonce: &'r [u8],
     matched: SignatureMatch,
 }
