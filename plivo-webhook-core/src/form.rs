@@ -38,6 +38,8 @@ pub(crate) enum Text<'a> {
 /// A decoded key and value.
 #[derive(Debug, Clone)]
 pub(crate) struct Pair<'a> {
+    /// Sort key: the first bytes of a plain key (see [`prefix_of`]).
+    prefix: u64,
     pub(crate) key: Text<'a>,
     pub(crate) value: Text<'a>,
 }
@@ -71,6 +73,21 @@ static CLASS: [u8; 256] = {
     table
 };
 
+/// Whether any byte of `word` is `&`, `=`, `+`, `%` or not ASCII (SWAR: a byte equal
+/// to `c` becomes zero in `word ^ c`, and `(x - 0x01..) & !x & 0x80..` flags zero bytes).
+#[inline(always)]
+fn has_special(word: u64) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
+    let hits = zero(word ^ (LOW * u64::from(b'&')))
+        | zero(word ^ (LOW * u64::from(b'=')))
+        | zero(word ^ (LOW * u64::from(b'+')))
+        | zero(word ^ (LOW * u64::from(b'%')))
+        | (word & HIGH);
+    hits != 0
+}
+
 /// What a scan learned about a key or value.
 const ESCAPED: u8 = 1;
 const NON_ASCII: u8 = 2;
@@ -86,6 +103,16 @@ pub(crate) fn extend<'a, A: smallvec::Array<Item = Pair<'a>>>(
     let mut value_flags = 0u8;
     let mut i = 0;
     while i < raw.len() {
+        // Skip eight ordinary bytes at a time.
+        if let Some(word) = raw.get(i..i + 8) {
+            let word = u64::from_le_bytes([
+                word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+            ]);
+            if !has_special(word) {
+                i += 8;
+                continue;
+            }
+        }
         let class = CLASS[usize::from(raw[i])];
         if class != PLAIN {
             let flags = if eq == usize::MAX {
@@ -136,15 +163,44 @@ fn push<'a, A: smallvec::Array<Item = Pair<'a>>>(
     } else {
         (&raw[start..eq], &raw[eq + 1..end])
     };
+    let key = Text::new(key, key_flags);
+    let prefix = match &key {
+        Text::Plain(raw) => prefix_of(raw),
+        _ => UNKNOWN_PREFIX,
+    };
     pairs.push(Pair {
-        key: Text::new(key, key_flags),
+        prefix,
+        key,
         value: Text::new(value, value_flags),
     });
+}
+/// Marks a key whose prefix was not computed (escaped or owned keys).
+const UNKNOWN_PREFIX: u64 = u64::MAX;
+
+/// The first 8 bytes of a plain key as a big-endian integer, zero-padded: comparing two
+/// prefixes orders keys as comparing their bytes does, except when they are equal.
+/// `u64::MAX` (8 bytes of 0xFF, impossible in ASCII) means "not computed".
+#[inline(always)]
+fn prefix_of(raw: &[u8]) -> u64 {
+    // Built with shifts, not through a stack buffer, which would stall store forwarding.
+    if let Some(first) = raw.first_chunk::<8>() {
+        return u64::from_be_bytes(*first);
+    }
+    let mut prefix = 0u64;
+    for (i, &b) in raw.iter().enumerate() {
+        prefix |= u64::from(b) << (56 - 8 * i);
+    }
+    prefix
 }
 
 /// Sorts pairs by key, then value, comparing decoded bytes (`str` order).
 pub(crate) fn sort(pairs: &mut [Pair<'_>]) {
-    pairs.sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| a.value.cmp(&b.value)));
+    pairs.sort_unstable_by(|a, b| {
+        if a.prefix != b.prefix && a.prefix != UNKNOWN_PREFIX && b.prefix != UNKNOWN_PREFIX {
+            return a.prefix.cmp(&b.prefix);
+        }
+        a.key.cmp(&b.key).then_with(|| a.value.cmp(&b.value))
+    });
 }
 
 impl<'a> Text<'a> {
@@ -376,6 +432,41 @@ mod tests {
             .map(|p| format!("{}={}", p.key.to_cow(), p.value.to_cow()))
             .collect();
         assert_eq!(keys, ["A=z", "_x=1", "a=1", "a=2", "a =0", "b=2"]);
+    }
+
+    proptest::proptest! {
+        /// The fast paths (SWAR scan, prefix sort, lazy decoding) agree with a naive
+        /// decode-everything-then-sort-strings implementation.
+        #[test]
+        fn fast_paths_match_a_naive_implementation(raw in "([a-zA-Z_%+=&0-9]|%[0-9a-fA-F]{2}|\\PC){0,120}") {
+            let mut pairs = parse(raw.as_bytes());
+            sort(&mut pairs);
+            let mut fed = Vec::new();
+            for pair in &pairs {
+                pair.key.feed(&mut |b| fed.extend_from_slice(b));
+                fed.push(b'=');
+                pair.value.feed(&mut |b| fed.extend_from_slice(b));
+                fed.push(b'&');
+            }
+            let mut naive: Vec<(String, String)> = raw
+                .split('&')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    let (k, v) = s.split_once('=').unwrap_or((s, ""));
+                    let decode = |t: &str| String::from_utf8_lossy(&Decoded::new(t.as_bytes()).collect::<Vec<u8>>()).into_owned();
+                    (decode(k), decode(v))
+                })
+                .collect();
+            naive.sort();
+            let mut expected = Vec::new();
+            for (k, v) in &naive {
+                expected.extend_from_slice(k.as_bytes());
+                expected.push(b'=');
+                expected.extend_from_slice(v.as_bytes());
+                expected.push(b'&');
+            }
+            proptest::prop_assert_eq!(fed, expected);
+        }
     }
 
     #[test]
