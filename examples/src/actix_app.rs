@@ -1,8 +1,9 @@
 //! The actix-web receiver's routes, mirroring the axum router.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse, Responder};
-use plivo_webhook_actix::{guard::PlivoSigned, PlivoCallback, PlivoError};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder};
+use plivo_webhook_actix::{guard::PlivoSigned, PlivoCallback};
+use plivo_webhook_core::Verified;
 
 use crate::receiver::{Receiver, Reply};
 
@@ -39,29 +40,44 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics));
 }
 
+/// Verifies a callback within the body timeout, counting and answering rejections.
+async fn verified(
+    app: &Receiver,
+    endpoint: &'static str,
+    request: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Verified, HttpResponse> {
+    let mut payload = payload.into_inner();
+    let extract = PlivoCallback::<()>::from_request(request, &mut payload);
+    match tokio::time::timeout(app.body_timeout, extract).await {
+        Ok(Ok(PlivoCallback(verified))) => Ok(verified),
+        Ok(Err(err)) => {
+            app.rejected(endpoint, err.error());
+            Err(actix_web::ResponseError::error_response(&err))
+        }
+        Err(_) => Err(into_response(app.body_timed_out(endpoint))),
+    }
+}
+
 async fn status(
     app: web::Data<Receiver>,
-    callback: Result<PlivoCallback, PlivoError>,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> HttpResponse {
-    match callback {
-        Ok(PlivoCallback(verified)) => into_response(app.status(verified).await),
-        Err(err) => {
-            app.rejected("status", err.error());
-            actix_web::ResponseError::error_response(&err)
-        }
+    match verified(&app, "status", &request, payload).await {
+        Ok(verified) => into_response(app.status(verified).await),
+        Err(response) => response,
     }
 }
 
 async fn inbound(
     app: web::Data<Receiver>,
-    callback: Result<PlivoCallback, PlivoError>,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> HttpResponse {
-    match callback {
-        Ok(PlivoCallback(verified)) => into_response(app.inbound(verified).await),
-        Err(err) => {
-            app.rejected("inbound", err.error());
-            actix_web::ResponseError::error_response(&err)
-        }
+    match verified(&app, "inbound", &request, payload).await {
+        Ok(verified) => into_response(app.inbound(verified).await),
+        Err(response) => response,
     }
 }
 

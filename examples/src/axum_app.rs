@@ -7,8 +7,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use plivo_webhook_axum::{PlivoCallback, PlivoRejection};
-use plivo_webhook_core::Verifier;
+use plivo_webhook_axum::PlivoCallback;
+use plivo_webhook_core::{Verified, Verifier};
 
 use crate::receiver::{Receiver, Reply};
 
@@ -34,6 +34,56 @@ impl IntoResponse for Reply {
     }
 }
 
+/// Serves `router` on `listener` with hyper directly, so that slow clients are cut off:
+/// the request head must arrive within `header_timeout` (`axum::serve` sets no such
+/// timeout). Stops accepting on `shutdown` and lets open requests finish (10 s at most).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    header_timeout: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(err) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %err, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = TowerToHyperService::new(router.clone());
+                let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection.into_owned());
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
+    }
+}
+
 /// The receiver's routes (see the README for the API).
 pub fn router(receiver: Arc<Receiver>) -> Router {
     Router::new()
@@ -47,16 +97,31 @@ pub fn router(receiver: Arc<Receiver>) -> Router {
         .with_state(AppState(receiver))
 }
 
-async fn status(
-    State(app): State<AppState>,
-    callback: Result<PlivoCallback, PlivoRejection>,
-) -> Response {
-    match callback {
-        Ok(PlivoCallback(verified)) => app.0.status(verified).await.into_response(),
-        Err(rejection) => {
-            app.0.rejected("status", rejection.error());
-            rejection.into_response()
+/// Verifies a callback within the body timeout, counting and answering rejections.
+async fn verified(
+    app: &AppState,
+    endpoint: &'static str,
+    request: Request,
+) -> Result<Verified, Response> {
+    match tokio::time::timeout(
+        app.0.body_timeout,
+        PlivoCallback::from_request(request, app),
+    )
+    .await
+    {
+        Ok(Ok(PlivoCallback(verified))) => Ok(verified),
+        Ok(Err(rejection)) => {
+            app.0.rejected(endpoint, rejection.error());
+            Err(rejection.into_response())
         }
+        Err(_) => Err(app.0.body_timed_out(endpoint).into_response()),
+    }
+}
+
+async fn status(State(app): State<AppState>, request: Request) -> Response {
+    match verified(&app, "status", request).await {
+        Ok(verified) => app.0.status(verified).await.into_response(),
+        Err(response) => response,
     }
 }
 
@@ -65,20 +130,13 @@ async fn status_get(State(app): State<AppState>, request: Request) -> Response {
     if !app.0.is_signed(request.headers()) {
         return Receiver::health().into_response();
     }
-    let callback = PlivoCallback::from_request(request, &app).await;
-    status(State(app), callback).await
+    status(State(app), request).await
 }
 
-async fn inbound(
-    State(app): State<AppState>,
-    callback: Result<PlivoCallback, PlivoRejection>,
-) -> Response {
-    match callback {
-        Ok(PlivoCallback(verified)) => app.0.inbound(verified).await.into_response(),
-        Err(rejection) => {
-            app.0.rejected("inbound", rejection.error());
-            rejection.into_response()
-        }
+async fn inbound(State(app): State<AppState>, request: Request) -> Response {
+    match verified(&app, "inbound", request).await {
+        Ok(verified) => app.0.inbound(verified).await.into_response(),
+        Err(response) => response,
     }
 }
 

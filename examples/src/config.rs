@@ -1,6 +1,7 @@
 //! Receiver configuration from the environment (and a `.env` file).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use plivo_webhook_core::{AuthToken, UrlPolicy, Verifier, DEFAULT_MAX_BODY_BYTES};
 
@@ -22,6 +23,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `DASHBOARD=off` switches the live page at `/` off.
     pub dashboard: bool,
+    /// `HEADER_TIMEOUT_SECS` (default 10): a client must send its request head within it.
+    pub header_timeout: Duration,
+    /// `BODY_TIMEOUT_SECS` (default 10): a client must send its body within it (408).
+    pub body_timeout: Duration,
 }
 
 impl Config {
@@ -69,6 +74,21 @@ impl Config {
                 .ok_or("MAX_BODY_BYTES must be a positive number of bytes")?,
         };
         let dashboard = !matches!(get("DASHBOARD").as_deref(), Some("off" | "0" | "false"));
+        let seconds = |name: &str| -> Result<Duration, String> {
+            match get(name) {
+                None => Ok(Duration::from_secs(10)),
+                Some(v) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| *s > 0.0 && *s <= 3600.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| {
+                        format!("{name} must be a number of seconds between 0 and 3600")
+                    }),
+            }
+        };
+        let header_timeout = seconds("HEADER_TIMEOUT_SECS")?;
+        let body_timeout = seconds("BODY_TIMEOUT_SECS")?;
         Ok(Config {
             tokens,
             app_base_url,
@@ -77,6 +97,8 @@ impl Config {
             bind_addr,
             max_body_bytes,
             dashboard,
+            header_timeout,
+            body_timeout,
         })
     }
 

@@ -61,6 +61,8 @@ pub struct Receiver {
     pub metrics: Metrics,
     /// The dashboard's live feed (`None` when the dashboard is off).
     pub feed: Option<Feed>,
+    /// How long a client may take to send a body (slow clients get 408).
+    pub body_timeout: Duration,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -84,7 +86,26 @@ impl Receiver {
             notifier,
             metrics: Metrics::default(),
             feed: None,
+            body_timeout: Duration::from_secs(10),
         }
+    }
+
+    /// Sets how long a client may take to send a body.
+    #[must_use]
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// The answer to a client too slow to send its body.
+    #[must_use]
+    pub fn body_timed_out(&self, endpoint: &'static str) -> Reply {
+        self.metrics.verification_failure("body_timeout");
+        tracing::info!(endpoint, "request body timed out");
+        Reply::json(
+            408,
+            &serde_json::json!({ "error": "request body timed out" }),
+        )
     }
 
     /// Keeps a live feed of callbacks for the dashboard.

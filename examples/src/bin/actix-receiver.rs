@@ -27,11 +27,12 @@ async fn run() -> Result<(), String> {
     let config = Config::from_env()?;
     let verifier = config.verifier()?;
     let store = store::open(&config.database_url).await?;
-    let receiver = web::Data::new(Receiver::new(
-        verifier.clone(),
-        store,
-        Arc::new(LogNotifier),
-    ));
+    let mut receiver = Receiver::new(verifier.clone(), store, Arc::new(LogNotifier))
+        .with_body_timeout(config.body_timeout);
+    if config.dashboard {
+        receiver = receiver.with_feed();
+    }
+    let receiver = web::Data::new(receiver);
     let listener = std::net::TcpListener::bind(config.bind_addr)
         .map_err(|e| format!("cannot bind BIND_ADDR {}: {e}", config.bind_addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -41,6 +42,10 @@ async fn run() -> Result<(), String> {
             .app_data(receiver.clone())
             .configure(actix_app::routes)
     })
+    // The request head must arrive within the header timeout (slow clients are cut off).
+    .client_request_timeout(config.header_timeout)
+    .client_disconnect_timeout(std::time::Duration::from_secs(1))
+    .shutdown_timeout(10)
     .listen(listener)
     .map_err(|e| format!("cannot listen: {e}"))?
     .run();

@@ -27,7 +27,8 @@ async fn run() -> Result<(), String> {
     let config = Config::from_env()?;
     let verifier = config.verifier()?;
     let store = store::open(&config.database_url).await?;
-    let mut receiver = Receiver::new(verifier, store, Arc::new(LogNotifier));
+    let mut receiver = Receiver::new(verifier, store, Arc::new(LogNotifier))
+        .with_body_timeout(config.body_timeout);
     if config.dashboard {
         receiver = receiver.with_feed();
     }
@@ -37,8 +38,12 @@ async fn run() -> Result<(), String> {
         .map_err(|e| format!("cannot bind BIND_ADDR {}: {e}", config.bind_addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     telemetry::announce(addr, &config);
-    axum::serve(listener, axum_app::router(receiver))
-        .with_graceful_shutdown(telemetry::shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))
+    axum_app::serve(
+        listener,
+        axum_app::router(receiver),
+        config.header_timeout,
+        telemetry::shutdown_signal(),
+    )
+    .await;
+    Ok(())
 }
