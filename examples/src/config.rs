@@ -27,6 +27,8 @@ pub struct Config {
     pub header_timeout: Duration,
     /// `BODY_TIMEOUT_SECS` (default 10): a client must send its body within it (408).
     pub body_timeout: Duration,
+    /// `REPLAY_PROTECTION`: `off` (default), `memory` or `postgres`.
+    pub replay_protection: String,
 }
 
 impl Config {
@@ -99,6 +101,7 @@ impl Config {
             dashboard,
             header_timeout,
             body_timeout,
+            replay_protection: get("REPLAY_PROTECTION").unwrap_or_else(|| "off".to_owned()),
         })
     }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use plivo_webhook_core::{
-    CallbackStore, DeadLetter, Error, FromParams, Headers, InboundMessage, MessageStatus, Notifier,
-    Verified, Verifier,
+    CallbackStore, DeadLetter, Error, FromParams, Headers, InboundMessage, MessageStatus,
+    NonceStore, Notifier, Verified, Verifier,
 };
 
 use crate::feed::{Feed, FeedEntry};
@@ -63,6 +63,8 @@ pub struct Receiver {
     pub feed: Option<Feed>,
     /// How long a client may take to send a body (slow clients get 408).
     pub body_timeout: Duration,
+    /// The optional replay defence.
+    pub nonces: Option<Arc<dyn NonceStore>>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -87,7 +89,48 @@ impl Receiver {
             metrics: Metrics::default(),
             feed: None,
             body_timeout: Duration::from_secs(10),
+            nonces: None,
         }
+    }
+
+    /// Acknowledges replayed (nonce, signature) pairs without acting on them.
+    #[must_use]
+    pub fn with_replay_protection(mut self, nonces: Option<Arc<dyn NonceStore>>) -> Self {
+        self.nonces = nonces;
+        self
+    }
+
+    /// Whether this exact signed request was already handled. A failing replay store does
+    /// not block callbacks: the stores are idempotent, so handling a replay is harmless.
+    async fn is_replay(&self, verified: &Verified) -> bool {
+        let Some(nonces) = &self.nonces else {
+            return false;
+        };
+        match nonces.seen(verified.replay_key()).await {
+            Ok(seen) => seen,
+            Err(err) => {
+                tracing::warn!(error = %err, "replay check failed; handling the callback");
+                false
+            }
+        }
+    }
+
+    /// Remembers a handled request (only after it was stored: a retry after a 503 must not
+    /// look like a replay).
+    async fn handled(&self, verified: &Verified, reply: Reply) -> Reply {
+        if reply.status == 200 {
+            if let Some(nonces) = &self.nonces {
+                if let Err(err) = nonces.remember(verified.replay_key()).await {
+                    tracing::warn!(error = %err, "could not remember the replay key");
+                }
+            }
+        }
+        reply
+    }
+
+    fn replayed(&self, endpoint: &'static str) -> Reply {
+        self.metrics.callback(endpoint, "-", "replay");
+        Reply::ok_static(r#"{"ok":true,"replay":true}"#)
     }
 
     /// Sets how long a client may take to send a body.
@@ -154,9 +197,17 @@ impl Receiver {
 
     /// A verified message status callback: parse, store (once), notify, answer.
     pub async fn status(&self, verified: Verified) -> Reply {
+        if self.is_replay(&verified).await {
+            return self.replayed("status");
+        }
+        let reply = self.status_inner(&verified).await;
+        self.handled(&verified, reply).await
+    }
+
+    async fn status_inner(&self, verified: &Verified) -> Reply {
         let status = match MessageStatus::from_params(verified.params()) {
             Ok(status) => status,
-            Err(err) => return self.dead_letter("status", &verified, &err).await,
+            Err(err) => return self.dead_letter("status", verified, &err).await,
         };
         let started = Instant::now();
         let outcome = tokio::time::timeout(
@@ -203,9 +254,17 @@ impl Receiver {
 
     /// A verified inbound message: parse, store (once), answer.
     pub async fn inbound(&self, verified: Verified) -> Reply {
+        if self.is_replay(&verified).await {
+            return self.replayed("inbound");
+        }
+        let reply = self.inbound_inner(&verified).await;
+        self.handled(&verified, reply).await
+    }
+
+    async fn inbound_inner(&self, verified: &Verified) -> Reply {
         let message = match InboundMessage::from_params(verified.params()) {
             Ok(message) => message,
-            Err(err) => return self.dead_letter("inbound", &verified, &err).await,
+            Err(err) => return self.dead_letter("inbound", verified, &err).await,
         };
         let started = Instant::now();
         let outcome = tokio::time::timeout(

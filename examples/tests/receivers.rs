@@ -371,3 +371,36 @@ async fn postgres_locked_gives_503_then_recovers() {
         database_down(&server, Box::new(conn), true).await;
     }
 }
+
+/// The optional replay defence: the same signed request sent again is acknowledged
+/// without acting on it; without the defence it is a harmless duplicate.
+async fn replayed_request(server: &Server) -> (String, String) {
+    use plivo_webhook_core::testing::Signer;
+    let body = status_body(&uuid(), "delivered", 3, "");
+    let signed =
+        Signer::new(TOKEN).sign("POST", &format!("{BASE}/api/plivo/status"), body.as_bytes());
+    let mut replies = Vec::new();
+    for _ in 0..2 {
+        let mut request = client()
+            .post(server.url("/api/plivo/status"))
+            .body(body.clone());
+        for (name, value) in signed.headers() {
+            request = request.header(name, value);
+        }
+        replies.push(request.send().await.unwrap().text().await.unwrap());
+    }
+    (replies[0].clone(), replies[1].clone())
+}
+
+#[tokio::test]
+async fn replay_protection_in_memory() {
+    for bin in RECEIVERS {
+        let server = Server::start(bin, "memory:", &[("REPLAY_PROTECTION", "memory")]);
+        let (first, second) = replayed_request(&server).await;
+        assert!(first.contains(r#""duplicate":false"#), "{first}");
+        assert!(second.contains(r#""replay":true"#), "{bin}: {second}");
+        let off = Server::start(bin, "memory:", &[]);
+        let (_, second) = replayed_request(&off).await;
+        assert!(second.contains(r#""duplicate":true"#), "{second}");
+    }
+}

@@ -105,3 +105,37 @@ async fn postgres_survives_a_restart() {
     let server = Server::start("axum-receiver", &url, &[]);
     assert_eq!(status_of(&server, &id).await.1["status"], "sent");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set DATABASE_URL and run with --include-ignored (CI does)"]
+async fn replay_protection_shared_through_postgres() {
+    let url = postgres_schema("replay").await;
+    let a = Server::start("axum-receiver", &url, &[("REPLAY_PROTECTION", "postgres")]);
+    let b = Server::start("actix-receiver", &url, &[("REPLAY_PROTECTION", "postgres")]);
+    let body = status_body(&uuid(), "sent", 2, "");
+    let signed = plivo_webhook_core::testing::Signer::new(TOKEN).sign(
+        "POST",
+        &format!("{BASE}/api/plivo/status"),
+        body.as_bytes(),
+    );
+    let mut replies = Vec::new();
+    for server in [&a, &b] {
+        let mut request = client()
+            .post(server.url("/api/plivo/status"))
+            .body(body.clone());
+        for (name, value) in signed.headers() {
+            request = request.header(name, value);
+        }
+        replies.push(request.send().await.unwrap().text().await.unwrap());
+    }
+    assert!(
+        replies[0].contains(r#""duplicate":false"#),
+        "{}",
+        replies[0]
+    );
+    assert!(
+        replies[1].contains(r#""replay":true"#),
+        "the other instance saw the replay: {}",
+        replies[1]
+    );
+}

@@ -46,7 +46,8 @@
 //! * The public URL comes from configuration by default; forwarded headers are read only
 //!   in the explicit [`UrlPolicy::trusted_proxy`] mode.
 //! * V3 carries no timestamp: a captured request can be replayed as is. Make handlers
-//!   idempotent (the example receivers record each status event once).
+//!   idempotent (the example receivers record each status event once), and see
+//!   [`NonceStore`] for the optional replay defence.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -56,6 +57,7 @@ mod diagnose;
 mod error;
 mod form;
 mod params;
+mod replay;
 mod request;
 pub mod signature;
 mod store;
@@ -73,6 +75,7 @@ pub use callback::{
 pub use diagnose::{diagnose, Diagnosis, UrlChange};
 pub use error::Error;
 pub use params::Params;
+pub use replay::{MemoryNonceStore, NonceStore};
 pub use request::{CallbackRequest, HeaderValue, Headers};
 pub use signature::SignatureHeader;
 pub use store::{CallbackStore, DeadLetter, EventOutcome, Notifier, StoredEvent, StoredMessage};

@@ -200,6 +200,7 @@ impl Verifier {
             params,
             query,
             nonce: excerpt(checked.nonce, MAX_NONCE_BYTES).into_boxed_str(),
+            replay_key: replay_key(request, &checked),
             matched: checked.matched,
         })
     }
@@ -492,6 +493,20 @@ fn bare_root<'a>(request: &CallbackRequest<'_>, url: &SignedUrl<'a>) -> Option<S
     (received && url.path == "/" && url.prefix.is_empty()).then_some(SignedUrl { path: "", ..*url })
 }
 
+/// SHA-256 of the nonce and the matching signature header's value.
+fn replay_key(request: &CallbackRequest<'_>, checked: &Checked<'_>) -> [u8; 32] {
+    use sha2::Digest;
+    let header = match request.headers.header(checked.matched.header.name()) {
+        HeaderValue::One(value) => value,
+        _ => b"",
+    };
+    let mut hash = sha2::Sha256::new();
+    hash.update(checked.nonce);
+    hash.update([0]);
+    hash.update(header);
+    hash.finalize().into()
+}
+
 fn present(
     request: &CallbackRequest<'_>,
     name: &'static str,
@@ -577,6 +592,7 @@ pub struct Verified<T = ()> {
     params: Params,
     query: Params,
     nonce: Box<str>,
+    replay_key: [u8; 32],
     matched: SignatureMatch,
 }
 
@@ -604,6 +620,12 @@ impl<T> Verified<T> {
     /// The nonce (`X-Plivo-Signature-V3-Nonce`), for replay detection.
     pub fn nonce(&self) -> &str {
         &self.nonce
+    }
+
+    /// A digest of the nonce and the signature header that matched: the same for a
+    /// replay of this request. For a [`crate::NonceStore`].
+    pub fn replay_key(&self) -> &[u8; 32] {
+        &self.replay_key
     }
 
     /// Which header and token matched.
@@ -637,6 +659,7 @@ impl Verified {
             params: self.params,
             query: self.query,
             nonce: self.nonce,
+            replay_key: self.replay_key,
             matched: self.matched,
         })
     }

@@ -28,7 +28,10 @@ async fn run() -> Result<(), String> {
     let verifier = config.verifier()?;
     let store = store::open(&config.database_url).await?;
     let mut receiver = Receiver::new(verifier.clone(), store, Arc::new(LogNotifier))
-        .with_body_timeout(config.body_timeout);
+        .with_body_timeout(config.body_timeout)
+        .with_replay_protection(
+            store::open_nonces(&config.replay_protection, &config.database_url).await?,
+        );
     if config.dashboard {
         receiver = receiver.with_feed();
     }

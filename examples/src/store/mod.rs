@@ -7,17 +7,21 @@
 
 mod memory;
 mod postgres;
+mod replay;
 mod sqlite;
 mod time;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use plivo_webhook_core::{CallbackStore, DeadLetter, Error, MessageStatus, Params, Status};
+use plivo_webhook_core::{
+    CallbackStore, DeadLetter, Error, MessageStatus, NonceStore, Params, Status,
+};
 use sha2::{Digest, Sha256};
 
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
+pub use replay::PostgresNonceStore;
 pub use sqlite::SqliteStore;
 pub use time::{now_micros, rfc3339};
 
@@ -41,6 +45,36 @@ pub async fn open(url: &str) -> Result<Arc<dyn CallbackStore>, String> {
         Ok(Arc::new(PostgresStore::open(url).await?))
     } else {
         Err("DATABASE_URL must be memory:, sqlite://PATH or postgres://…".to_owned())
+    }
+}
+
+/// Opens the replay defence named by `REPLAY_PROTECTION`: `off` (default), `memory`
+/// (one instance), or `postgres` (shared; needs a PostgreSQL `DATABASE_URL`).
+///
+/// # Errors
+/// One line naming the problem.
+pub async fn open_nonces(
+    setting: &str,
+    database_url: &str,
+) -> Result<Option<Arc<dyn NonceStore>>, String> {
+    const TTL: Duration = Duration::from_secs(24 * 3600);
+    match setting {
+        "" | "off" => Ok(None),
+        "memory" => Ok(Some(Arc::new(plivo_webhook_core::MemoryNonceStore::new(
+            TTL, 1_000_000,
+        )))),
+        "postgres" => {
+            if !(database_url.starts_with("postgres://")
+                || database_url.starts_with("postgresql://"))
+            {
+                return Err(
+                    "REPLAY_PROTECTION=postgres needs a postgres:// DATABASE_URL".to_owned(),
+                );
+            }
+            let store = PostgresStore::open(database_url).await?;
+            Ok(Some(Arc::new(PostgresNonceStore::new(store.pool(), TTL))))
+        }
+        _ => Err("REPLAY_PROTECTION must be off, memory or postgres".to_owned()),
     }
 }
 

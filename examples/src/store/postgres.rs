@@ -50,6 +50,12 @@ impl PostgresStore {
         Ok(PostgresStore { pool })
     }
 
+    /// The connection pool (shared with the replay defence).
+    #[must_use]
+    pub fn pool(&self) -> PgPool {
+        self.pool.clone()
+    }
+
     async fn record(&self, event: &NewEvent) -> Result<EventOutcome, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let created = sqlx::query(
