@@ -37,7 +37,38 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/api/messages/{message_uuid}", web::get().to(message))
         .route("/healthz", web::get().to(|| async { Receiver::health() }))
         .route("/readyz", web::get().to(ready))
-        .route("/metrics", web::get().to(metrics));
+        .route("/metrics", web::get().to(metrics))
+        .route("/", web::get().to(dashboard))
+        .route("/dashboard/{rest:.*}", web::get().to(dashboard));
+}
+
+/// `GET /` and `GET /dashboard/…` (see [`crate::dashboard`]).
+async fn dashboard(app: web::Data<Receiver>, request: HttpRequest) -> HttpResponse {
+    let last_event_id = request
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok());
+    let dashboard_request = crate::dashboard::Request {
+        path: request.path(),
+        query: Some(request.query_string()).filter(|q| !q.is_empty()),
+        last_event_id,
+    };
+    match crate::dashboard::handle(&app.into_inner(), dashboard_request).await {
+        crate::dashboard::Answer::Reply(reply) => into_response(reply),
+        crate::dashboard::Answer::Events(events) => {
+            let chunks = futures_util::stream::unfold(events, |mut events| async move {
+                let chunk = events.next_chunk().await?;
+                Some((
+                    Ok::<_, std::convert::Infallible>(actix_web::web::Bytes::from(chunk)),
+                    events,
+                ))
+            });
+            HttpResponse::Ok()
+                .content_type("text/event-stream")
+                .insert_header(("Cache-Control", "no-cache"))
+                .streaming(chunks)
+        }
+    }
 }
 
 /// Verifies a callback within the body timeout, counting and answering rejections.

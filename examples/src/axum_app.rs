@@ -94,7 +94,40 @@ pub fn router(receiver: Arc<Receiver>) -> Router {
         .route("/healthz", get(|| async { Receiver::health() }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
+        .route("/", get(dashboard))
+        .route("/dashboard/{*rest}", get(dashboard))
         .with_state(AppState(receiver))
+}
+
+/// `GET /` and `GET /dashboard/…` (see [`crate::dashboard`]).
+async fn dashboard(State(app): State<AppState>, request: Request) -> Response {
+    let uri = request.uri();
+    let last_event_id = request
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok());
+    let dashboard_request = crate::dashboard::Request {
+        path: uri.path(),
+        query: uri.query(),
+        last_event_id,
+    };
+    match crate::dashboard::handle(&app.0, dashboard_request).await {
+        crate::dashboard::Answer::Reply(reply) => reply.into_response(),
+        crate::dashboard::Answer::Events(events) => {
+            let chunks = futures_util::stream::unfold(events, |mut events| async move {
+                let chunk = events.next_chunk().await?;
+                Some((Ok::<_, std::convert::Infallible>(chunk), events))
+            });
+            (
+                [
+                    (header::CONTENT_TYPE, "text/event-stream"),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                axum::body::Body::from_stream(chunks),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Verifies a callback within the body timeout, counting and answering rejections.

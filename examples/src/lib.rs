@@ -8,6 +8,7 @@
 pub mod actix_app;
 pub mod axum_app;
 pub mod config;
+pub mod dashboard;
 pub mod feed;
 pub mod metrics;
 pub mod notify;

@@ -20,7 +20,7 @@
 //! The dashboard is read-only. With `DASHBOARD=off` the receiver keeps no feed and every
 //! route above answers 404.
 
-mod render;
+pub mod render;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -349,8 +349,14 @@ mod tests {
             ..FeedEntry::new("status", "rejected", false)
         };
         let event = entry_event(&entry);
-        assert!(event.starts_with("id: 3\nevent: entry\ndata: <tr"), "{event}");
-        assert!(!event.contains("<script>") && !event.contains("<img"), "{event}");
+        assert!(
+            event.starts_with("id: 3\nevent: entry\ndata: <tr"),
+            "{event}"
+        );
+        assert!(
+            !event.contains("<script>") && !event.contains("<img"),
+            "{event}"
+        );
         assert!(event.contains("&lt;script&gt;"), "{event}");
         assert_eq!(event.matches("\n\n").count(), 1, "{event}");
     }
