@@ -204,7 +204,7 @@ async fn scenario(bin: &str) {
         1,
         "{timeline}"
     );
-    assert!(timeline.contains("step done s-delivered"), "{timeline}");
+    assert!(timeline.contains("step done step-delivered"), "{timeline}");
     let (code, _, unknown) = get(&server, "/dashboard/message?uuid=%3Cb%3Enope").await;
     assert_eq!(code, 404);
     assert!(unknown.contains("&lt;b&gt;nope") && !unknown.contains("<b>"));

@@ -154,7 +154,11 @@ pub fn row(e: &FeedEntry) -> String {
         h.push_str(r#"<span class="bad">✗ rejected</span>"#);
     }
     if let Some(reason) = &e.reason {
-        let _ = write!(h, r#"<div class="reason">{}</div>"#, Esc(reason));
+        let _ = write!(
+            h,
+            r#"<div class="reason" title="{0}">{0}</div>"#,
+            Esc(reason)
+        );
     }
     h.push_str("</td></tr>");
     h
@@ -336,16 +340,20 @@ pub fn panels(summary: &Summary) -> String {
         for e in &summary.failures {
             let _ = write!(
                 h,
-                r#"<li><div class="fail-head"><span class="time" title="{}">{}</span> <code>/api/plivo/{}</code></div><div class="reason">{}</div>"#,
+                r#"<li><div class="fail-head"><span class="time" title="{}">{}</span> <code>/api/plivo/{}</code></div>"#,
                 Esc(&e.at),
                 Esc(clock(&e.at)),
                 Esc(e.endpoint),
-                Esc(e.reason.as_deref().unwrap_or("rejected"))
             );
+            // The diagnosis first: it says what to change.
             if let Some(diagnosis) = &e.diagnosis {
                 let _ = write!(h, r#"<div class="diagnosis">{}</div>"#, Esc(diagnosis));
             }
-            h.push_str("</li>");
+            let _ = write!(
+                h,
+                r#"<div class="reason" title="{0}">{0}</div></li>"#,
+                Esc(e.reason.as_deref().unwrap_or("rejected"))
+            );
         }
         h.push_str("</ul>");
     }
@@ -395,9 +403,9 @@ pub fn timeline(message: &StoredMessage) -> String {
         });
         let _ = write!(
             h,
-            r#"<li class="step {} {}"><span class="dot"></span><span class="step-name">{}</span><span class="step-time">{}</span></li>"#,
+            r#"<li class="step {} step-{}"><span class="dot"></span><span class="step-name">{}</span><span class="step-time">{}</span></li>"#,
             if seen.is_some() { "done" } else { "pending" },
-            status_class(step),
+            &status_class(step)[2..],
             Esc(step),
             Esc(seen.map_or("waiting", |e| clock(&e.received_at)))
         );
@@ -469,7 +477,7 @@ pub fn page(entries: &[FeedEntry], summary: &Summary) -> String {
 <header class="top"><div class="brand"><span class="logo">◆</span>plivo-webhook <span class="muted">receiver</span></div><div id="conn" class="conn" aria-live="polite">connecting…</div></header>
 <main class="grid">
 <section id="callbacks" class="card feed"><div class="card-head"><h2>Latest callbacks</h2><span class="muted">newest first · updates live · click a message for its timeline</span></div>
-<table class="feed-table"><thead><tr><th>time (UTC)</th><th>message</th><th>status</th><th>error</th><th>verification</th></tr></thead>
+<table class="feed-table"><thead><tr><th class="c-time">time (UTC)</th><th class="c-msg">message</th><th class="c-status">status</th><th class="c-error">error</th><th class="c-verify">verification</th></tr></thead>
 <tbody id="feed-rows">"#
     );
     for entry in entries.iter().rev() {
@@ -481,18 +489,11 @@ pub fn page(entries: &[FeedEntry], summary: &Summary) -> String {
         h.push_str(r#"<p id="empty" class="empty">No callback yet. Point Plivo (or <code>plivo-webhook send</code>) at <code>/api/plivo/status</code>; callbacks appear here as they arrive.</p>"#);
     }
     h.push_str("</section>\n<div class=\"side\">\n");
-    let panels = panels(summary);
-    // Summary first, then the timeline, then the failures.
-    let split = panels
-        .find(r#"<section id="failures""#)
-        .unwrap_or(panels.len());
-    h.push_str(&panels[..split]);
+    h.push_str(&panels(summary));
     h.push('\n');
     h.push_str(&timeline_note(
         "Click a message UUID to see its callbacks in arrival order.",
     ));
-    h.push('\n');
-    h.push_str(&panels[split..]);
     h.push_str(
         "\n</div>\n</main>\n<footer>read-only · nothing secret is shown · <code>DASHBOARD=off</code> switches this page off</footer>\n</body>\n</html>\n",
     );
@@ -586,7 +587,7 @@ mod tests {
         };
         let html = timeline(&message);
         assert_eq!(html.matches("out of order</span>").count(), 1, "{html}");
-        assert!(html.contains(r#"step done s-undelivered"#), "{html}");
+        assert!(html.contains(r#"step done step-undelivered"#), "{html}");
         assert!(html.contains("09:19:52"));
     }
 }
