@@ -150,7 +150,8 @@ fn parse_micros(s: &str) -> Option<i64> {
             let body = &rest[1..];
             let (h, m) = match body.split_once(':') {
                 Some((h, m)) => (h, m),
-                None if body.len() == 4 => body.split_at(2),
+                // `is_ascii`: splitting non-ASCII text at byte 2 could cut a character.
+                None if body.len() == 4 && body.is_ascii() => body.split_at(2),
                 None if body.len() == 2 => (body, "00"),
                 None => return None,
             };
@@ -214,5 +215,7 @@ mod tests {
         assert_eq!(t("yesterday"), None);
         assert_eq!(t("2023-13-19 14:02:15"), None);
         assert_eq!(Timestamp::parse("junk").raw(), "junk");
+        // Found by fuzzing: a 4-byte offset that is not ASCII used to panic.
+        assert_eq!(t("2024-07-26 03:53:10+0\u{fffd}"), None);
     }
 }
