@@ -384,6 +384,20 @@ async fn scenario(bin: &str, screenshot: Option<PathBuf>) {
         std::fs::write(&path, browser.screenshot().await).unwrap();
         eprintln!("screenshot saved to {}", path.display());
     }
+
+    // The receiver restarts (its feed numbering starts over) while the page stays open:
+    // the page reconnects by itself and shows the new process's callbacks.
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    server.kill();
+    let server = Server::start(bin, "memory:", &[("BIND_ADDR", &addr)]);
+    let after_restart = uuid();
+    post_status(&server, &after_restart, "queued", 1, "").await;
+    browser
+        .wait_for("a callback after the restart", ROWS, |t| {
+            t.contains(&after_restart)
+        })
+        .await;
+    assert_eq!(browser.js("return window.__noReload;").await, "kept");
     browser.close().await;
 }
 

@@ -174,22 +174,39 @@ async fn scenario(bin: &str) {
         .unwrap()
         .contains("trailing slash"));
     let first = entries[0]["id"].as_u64().unwrap();
-    let (_, _, after) = get(&server, &format!("/dashboard/feed.json?after={first}")).await;
+    let epoch = feed["epoch"].as_u64().unwrap();
+    let (_, _, after) = get(
+        &server,
+        &format!("/dashboard/feed.json?after={epoch}.{first}"),
+    )
+    .await;
     let after: serde_json::Value = serde_json::from_str(&after).unwrap();
     assert_eq!(
         after["entries"].as_array().unwrap().len(),
         entries.len() - 1
     );
 
-    // A stream resumed with Last-Event-ID starts after it.
+    // A stream resumed with Last-Event-ID starts after it, and from the start when the id
+    // is of another epoch (the page was open across a restart).
     let mut resumed = client()
         .get(server.url("/dashboard/events"))
-        .header("Last-Event-ID", first.to_string())
+        .header("Last-Event-ID", format!("{epoch}.{first}"))
         .send()
         .await
         .unwrap();
     let seen = read_until(&mut resumed, &failed).await;
     assert!(!seen.contains(&id), "{seen}");
+    assert!(
+        seen.contains(&format!("id: {epoch}.{}", first + 1)),
+        "{seen}"
+    );
+    let mut restarted = client()
+        .get(server.url("/dashboard/events"))
+        .header("Last-Event-ID", format!("{}.{first}", epoch + 1))
+        .send()
+        .await
+        .unwrap();
+    read_until(&mut restarted, &id).await;
 
     // The timeline marks the out-of-order arrival; the summary counts and charts.
     let late = uuid();

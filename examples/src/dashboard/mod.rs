@@ -11,8 +11,8 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET /` | the page (HTML) |
-//! | `GET /dashboard/events` | `text/event-stream`: one `entry` event per callback, its data a table row (HTML); resumes after `Last-Event-ID` or `?after=ID` |
-//! | `GET /dashboard/feed.json?after=ID` | the same entries as JSON, each with its row (`html`): the polling fallback |
+//! | `GET /dashboard/events` | `text/event-stream`: one `entry` event per callback, its data a table row (HTML); resumes after `Last-Event-ID` or `?after=EPOCH.ID` (see [`resume_after`]) |
+//! | `GET /dashboard/feed.json?after=EPOCH.ID` | the same entries as JSON, each with its row (`html`): the polling fallback |
 //! | `GET /dashboard/summary` | HTML fragment: counts by status, delivery rate, chart, recent verification failures |
 //! | `GET /dashboard/message?uuid=UUID` | HTML fragment: the message's timeline |
 //! | `GET /dashboard/app.js`, `/dashboard/app.css` | the page's script and style |
@@ -96,11 +96,7 @@ pub async fn handle(receiver: &Arc<Receiver>, request: Request<'_>) -> Answer {
             body: include_str!("assets/app.css").to_owned(),
         },
         "/dashboard/events" => {
-            let after = request
-                .last_event_id
-                .or_else(|| params.get("after"))
-                .and_then(|id| id.trim().parse().ok())
-                .unwrap_or(0);
+            let after = resume_after(request.last_event_id.or_else(|| params.get("after")));
             return Answer::Events(EventStream::new(Arc::clone(receiver), after));
         }
         "/dashboard/feed.json" => feed_json(feed, &params),
@@ -188,10 +184,7 @@ fn feed_json(feed: &Feed, params: &Params) -> Reply {
         entry: &'a FeedEntry,
         html: String,
     }
-    let after: u64 = params
-        .get("after")
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(0);
+    let after = resume_after(params.get("after"));
     let entries = feed.recent();
     let items: Vec<Item<'_>> = entries
         .iter()
@@ -204,7 +197,7 @@ fn feed_json(feed: &Feed, params: &Params) -> Reply {
     Reply {
         status: 200,
         content_type: "application/json",
-        body: serde_json::json!({ "entries": items }).to_string(),
+        body: serde_json::json!({ "epoch": epoch(), "entries": items }).to_string(),
     }
 }
 
@@ -212,18 +205,15 @@ fn feed_json(feed: &Feed, params: &Params) -> Reply {
 /// into one `data:` line per line of `data` (so a newline in it cannot end the event or
 /// forge a field), then the blank line.
 #[must_use]
-pub fn sse_event(id: Option<u64>, event: Option<&str>, data: &str) -> String {
+pub fn sse_event(id: Option<&str>, event: Option<&str>, data: &str) -> String {
     let mut out = String::with_capacity(data.len() + 32);
-    if let Some(id) = id {
-        out.push_str("id: ");
-        out.push_str(&id.to_string());
-        out.push('\n');
-    }
-    if let Some(event) = event {
-        out.push_str("event: ");
-        // Field values end at a line break: keep the name on one line.
-        out.extend(event.chars().filter(|c| !matches!(c, '\r' | '\n')));
-        out.push('\n');
+    // Field values end at a line break: keep each on one line.
+    for (field, value) in [("id: ", id), ("event: ", event)] {
+        if let Some(value) = value {
+            out.push_str(field);
+            out.extend(value.chars().filter(|c| !matches!(c, '\r' | '\n')));
+            out.push('\n');
+        }
     }
     for line in data.split(['\n', '\r']) {
         out.push_str("data: ");
@@ -234,10 +224,35 @@ pub fn sse_event(id: Option<u64>, event: Option<&str>, data: &str) -> String {
     out
 }
 
-/// The `entry` event of a feed entry: its id, and its table row as data.
+/// The `entry` event of a feed entry: its id as `EPOCH.ID`, and its table row as data.
 #[must_use]
 pub fn entry_event(entry: &FeedEntry) -> String {
-    sse_event(Some(entry.id), Some("entry"), &render::row(entry))
+    let id = format!("{}.{}", epoch(), entry.id);
+    sse_event(Some(&id), Some("entry"), &render::row(entry))
+}
+
+/// This process's epoch: feed ids restart at 1 when the receiver restarts, so event ids
+/// and resume points carry the epoch (`EPOCH.ID`). A page left open across a restart
+/// then resumes from the new process's first entry instead of skipping its first ids.
+#[must_use]
+pub fn epoch() -> u64 {
+    static EPOCH: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(|| u64::try_from(crate::store::now_micros()).unwrap_or_default() / 1000)
+}
+
+/// The feed id to resume after, from a `Last-Event-ID` or `?after=`: `EPOCH.ID` of this
+/// process gives `ID`; another epoch (a restart) or nothing gives 0 (from the start); a
+/// bare `ID` is taken as is.
+#[must_use]
+pub fn resume_after(last: Option<&str>) -> u64 {
+    let Some(last) = last.map(str::trim) else {
+        return 0;
+    };
+    match last.split_once('.') {
+        Some((epoch_part, id)) if epoch_part.parse() == Ok(epoch()) => id.parse().unwrap_or(0),
+        Some(_) => 0,
+        None => last.parse().unwrap_or(0),
+    }
 }
 
 /// The server-sent events of `GET /dashboard/events`: first `retry`, then the kept
@@ -334,8 +349,8 @@ mod tests {
     #[test]
     fn sse_data_cannot_break_out() {
         assert_eq!(
-            sse_event(Some(7), Some("entry"), "<tr>\n\nevent: x\r</tr>"),
-            "id: 7\nevent: entry\ndata: <tr>\ndata: \ndata: event: x\ndata: </tr>\n\n"
+            sse_event(Some("1.7\n"), Some("entry"), "<tr>\n\nevent: x\r</tr>"),
+            "id: 1.7\nevent: entry\ndata: <tr>\ndata: \ndata: event: x\ndata: </tr>\n\n"
         );
         assert_eq!(sse_event(None, None, ""), "data: \n\n");
     }
@@ -350,7 +365,7 @@ mod tests {
         };
         let event = entry_event(&entry);
         assert!(
-            event.starts_with("id: 3\nevent: entry\ndata: <tr"),
+            event.starts_with(&format!("id: {}.3\nevent: entry\ndata: <tr", epoch())),
             "{event}"
         );
         assert!(
@@ -359,6 +374,15 @@ mod tests {
         );
         assert!(event.contains("&lt;script&gt;"), "{event}");
         assert_eq!(event.matches("\n\n").count(), 1, "{event}");
+    }
+
+    #[test]
+    fn resume_points() {
+        assert_eq!(resume_after(None), 0);
+        assert_eq!(resume_after(Some("12")), 12);
+        assert_eq!(resume_after(Some(&format!("{}.12", epoch()))), 12);
+        assert_eq!(resume_after(Some(&format!("{}.12", epoch() + 1))), 0);
+        assert_eq!(resume_after(Some("junk")), 0);
     }
 
     #[test]

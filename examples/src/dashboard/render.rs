@@ -458,6 +458,7 @@ pub fn timeline(message: &StoredMessage) -> String {
 #[must_use]
 pub fn page(entries: &[FeedEntry], summary: &Summary) -> String {
     let last = entries.iter().map(|e| e.id).max().unwrap_or(0);
+    let epoch = super::epoch();
     let mut h = String::with_capacity(16 * 1024);
     let _ = write!(
         h,
@@ -473,7 +474,7 @@ pub fn page(entries: &[FeedEntry], summary: &Summary) -> String {
 <link rel="stylesheet" href="dashboard/app.css">
 <script src="dashboard/app.js" defer></script>
 </head>
-<body data-last="{last}">
+<body data-epoch="{epoch}" data-last="{last}">
 <header class="top"><div class="brand"><span class="logo">◆</span>plivo-webhook <span class="muted">receiver</span></div><div id="conn" class="conn" aria-live="polite">connecting…</div></header>
 <main class="grid">
 <section id="callbacks" class="card feed"><div class="card-head"><h2>Latest callbacks</h2><span class="muted">newest first · updates live · click a message for its timeline</span></div>

@@ -5,6 +5,8 @@
 (function () {
   const rows = document.getElementById("feed-rows");
   const conn = document.getElementById("conn");
+  // Entries are numbered per receiver process (epoch): after a restart, start over.
+  let epoch = document.body.dataset.epoch || "";
   let last = Number(document.body.dataset.last || 0);
   let selected = null;
 
@@ -54,7 +56,11 @@
       .catch(function () {});
   }
 
-  function add(id, html) {
+  function add(entryEpoch, id, html) {
+    if (entryEpoch !== epoch) {
+      epoch = entryEpoch;
+      last = 0;
+    }
     if (!(id > last)) return;
     last = id;
     const row = parse(html).firstElementChild;
@@ -78,10 +84,10 @@
   function poll() {
     polling = true;
     setConn("poll", "live (polling)");
-    fetch("dashboard/feed.json?after=" + last, { cache: "no-store" })
+    fetch("dashboard/feed.json?after=" + epoch + "." + last, { cache: "no-store" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (feed) {
-        for (const entry of feed.entries) add(entry.id, entry.html);
+        for (const entry of feed.entries) add(String(feed.epoch), entry.id, entry.html);
         setConn("poll", "live (polling)");
       })
       .catch(function () { setConn("down", "receiver unreachable"); })
@@ -94,7 +100,7 @@
   }
   // The server ends each stream after a while; EventSource reconnects by itself with
   // Last-Event-ID. Show trouble only when reconnecting takes long.
-  const source = new EventSource("dashboard/events?after=" + last);
+  const source = new EventSource("dashboard/events?after=" + epoch + "." + last);
   let troubleTimer = null;
   source.addEventListener("open", function () {
     clearTimeout(troubleTimer);
@@ -102,7 +108,8 @@
     setConn("live", "live");
   });
   source.addEventListener("entry", function (event) {
-    add(Number(event.lastEventId), event.data);
+    const [entryEpoch, id] = event.lastEventId.split(".");
+    add(entryEpoch, Number(id), event.data);
   });
   source.addEventListener("error", function () {
     if (source.readyState === EventSource.CLOSED) {
