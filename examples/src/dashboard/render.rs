@@ -1,9 +1,9 @@
 //! Server-side rendering of the dashboard: the page, its rows, the summary with its
 //! inline SVG chart, verification failures and a message's timeline.
 //!
-//! Every value that came with a callback goes through [`escape`] (via [`Esc`]), in text
-//! and in attribute values alike; CSS classes are chosen from fixed lists, never built
-//! from callback text.
+//! Every value that came with a callback goes through [`escape`] (the `Esc` wrapper), in
+//! text and in attribute values alike; CSS classes are chosen from fixed lists, never
+//! built from callback text.
 
 use std::fmt::{self, Write as _};
 
