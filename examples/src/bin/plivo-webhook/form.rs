@@ -93,7 +93,17 @@ pub(crate) fn parse_url(arg: &str) -> Result<String, String> {
 pub(crate) fn signer(token: &str) -> Result<Signer, Failure> {
     AuthToken::new(token)
         .map(Signer::from_token)
-        .map_err(|e| Failure::usage(format!("invalid auth token: {e}")))
+        .map_err(|e| token_failure("--token", &e))
+}
+
+/// A usage failure for a rejected token: what is wrong with it, never the token itself.
+pub(crate) fn token_failure(what: &str, err: &plivo_webhook_core::Error) -> Failure {
+    match err {
+        plivo_webhook_core::Error::Config { reason } => {
+            Failure::usage(format!("invalid {what}: {reason}"))
+        }
+        other => Failure::usage(format!("invalid {what}: {other}")),
+    }
 }
 
 /// The parts of a request to sign: the URL to sign (with the query for `GET`) and the body.

@@ -68,7 +68,7 @@ pub(crate) fn run(args: &SignArgs) -> Result<(), Failure> {
     let mut signer = form::signer(&args.token)?;
     if let Some(main) = &args.main_account_token {
         let main = AuthToken::new(main.as_str())
-            .map_err(|e| Failure::usage(format!("invalid main-account token: {e}")))?;
+            .map_err(|e| form::token_failure("--main-account-token", &e))?;
         signer = signer.with_main_account(main);
     }
     let nonce = args.nonce.clone().unwrap_or_else(random_nonce);

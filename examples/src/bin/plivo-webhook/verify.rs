@@ -66,10 +66,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<(), Failure> {
     };
     let mut tokens = Vec::new();
     for list in &args.tokens {
-        tokens.extend(
-            AuthToken::parse_list(list)
-                .map_err(|e| Failure::usage(format!("invalid --token: {e}")))?,
-        );
+        tokens.extend(AuthToken::parse_list(list).map_err(|e| form::token_failure("--token", &e))?);
     }
     let verifier = Verifier::builder()
         .tokens(tokens)
