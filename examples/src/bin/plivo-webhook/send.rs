@@ -2,7 +2,7 @@
 //! generator.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -114,6 +114,8 @@ struct Plan {
     /// Print each answer (not in load mode, not with --json).
     print_each: bool,
     next: AtomicU64,
+    /// The first answer that was not the expected one, for the summary.
+    first_unexpected: OnceLock<String>,
 }
 
 /// Runs `send`.
@@ -162,6 +164,7 @@ pub(crate) fn run(args: &SendArgs) -> Result<(), Failure> {
         expected: args.expect_status,
         print_each: !load && !args.json,
         next: AtomicU64::new(0),
+        first_unexpected: OnceLock::new(),
     });
     let outcomes = runtime.block_on(async {
         let tasks: Vec<_> = (0..concurrency)
@@ -191,6 +194,9 @@ pub(crate) fn run(args: &SendArgs) -> Result<(), Failure> {
     match summary.unexpected() {
         0 => Ok(()),
         n => {
+            if let Some(first) = plan.first_unexpected.get().filter(|_| !plan.print_each) {
+                eprintln!("plivo-webhook: first unexpected answer: {first}");
+            }
             eprintln!(
                 "plivo-webhook: {n} of {} request{} did not get {}",
                 summary.sent,
@@ -273,6 +279,11 @@ async fn send_one(plan: &Plan, params: &str, template: Template, uuid: &str) -> 
     let latency = started.elapsed();
     match answer {
         Ok((status, text)) => {
+            if status != plan.expected {
+                plan.first_unexpected.get_or_init(|| {
+                    format!("{status} {} {uuid}: {}", template.name(), snippet(&text))
+                });
+            }
             if plan.print_each {
                 if status == plan.expected {
                     println!("{status} {} {uuid}", template.name());
@@ -286,14 +297,16 @@ async fn send_one(plan: &Plan, params: &str, template: Template, uuid: &str) -> 
             }
         }
         Err(err) => {
+            let reason = if err.is_timeout() {
+                format!("no answer within {latency:?}")
+            } else {
+                error_chain(&err)
+            };
+            let line = format!("error {} {uuid}: {reason}", template.name());
             if plan.print_each {
-                let reason = if err.is_timeout() {
-                    format!("no answer within {:?}", latency)
-                } else {
-                    error_chain(&err)
-                };
-                println!("error {} {uuid}: {reason}", template.name());
+                println!("{line}");
             }
+            plan.first_unexpected.get_or_init(|| line);
             Outcome {
                 status: None,
                 latency,
