@@ -15,7 +15,7 @@ const BUCKETS: [f64; 10] = [
 /// Counters and a latency histogram, rendered as Prometheus text.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    callbacks: Mutex<BTreeMap<(String, String, &'static str), u64>>,
+    callbacks: Mutex<BTreeMap<(&'static str, &'static str, &'static str), u64>>,
     failures: Mutex<BTreeMap<&'static str, u64>>,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
@@ -25,10 +25,13 @@ pub struct Metrics {
 impl Metrics {
     /// Counts a callback on `endpoint` with its status and outcome (`stored`,
     /// `duplicate`, `dead_letter`, `store_error`).
+    ///
+    /// Labels are interned to a fixed set (unknown statuses count as `other`): no
+    /// allocation per request, and a bounded number of series whatever callers send.
     pub fn callback(&self, endpoint: &str, status: &str, outcome: &'static str) {
+        let key = (intern(endpoint), intern(status), outcome);
         if let Ok(mut map) = self.callbacks.lock() {
-            *map.entry((endpoint.to_owned(), status.to_owned(), outcome))
-                .or_default() += 1;
+            *map.entry(key).or_default() += 1;
         }
     }
 
@@ -69,9 +72,7 @@ impl Metrics {
             for ((endpoint, status, outcome), n) in map.iter() {
                 let _ = writeln!(
                     out,
-                    "plivo_callbacks_total{{endpoint=\"{}\",status=\"{}\",outcome=\"{outcome}\"}} {n}",
-                    label(endpoint),
-                    label(status)
+                    "plivo_callbacks_total{{endpoint=\"{endpoint}\",status=\"{status}\",outcome=\"{outcome}\"}} {n}"
                 );
             }
         }
@@ -107,17 +108,27 @@ impl Metrics {
     }
 }
 
-/// Escapes a label value (statuses come from callers: keep them printable and short).
-fn label(value: &str) -> String {
-    value
-        .chars()
-        .take(32)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+/// The label values a callback can have; anything else is `other`.
+const LABELS: [&str; 13] = [
+    "status",
+    "inbound",
+    "queued",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "read",
+    "rejected",
+    "sms",
+    "mms",
+    "whatsapp",
+    "-",
+];
+
+fn intern(value: &str) -> &'static str {
+    LABELS
+        .iter()
+        .find(|label| **label == value)
+        .copied()
+        .unwrap_or("other")
 }

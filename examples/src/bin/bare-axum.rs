@@ -1,5 +1,6 @@
-//! A bare axum route that does nothing: the HTTP ceiling the benchmarks compare against.
-//! `BIND_ADDR` (default `127.0.0.1:0`); prints `listening on http://ADDR`.
+//! A bare axum route that reads the request body and does nothing else: the HTTP ceiling
+//! the benchmarks compare against. `BIND_ADDR` (default `127.0.0.1:0`); prints
+//! `listening on http://ADDR`.
 
 #[tokio::main]
 async fn main() {
@@ -11,6 +12,6 @@ async fn main() {
         "listening on http://{}",
         listener.local_addr().expect("local address")
     );
-    let app = axum::Router::new().fallback(|| async { "ok" });
+    let app = axum::Router::new().fallback(|_body: axum::body::Bytes| async { "ok" });
     axum::serve(listener, app).await.expect("serve");
 }

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Benchmark the receivers against a bare route of the same framework and the Node peer.
+
+Builds in release mode, then, in one run and alternating between targets, starts each
+server (axum and actix-web receivers on the in-memory store, SQLite and PostgreSQL; a bare
+route of each framework; the Node peer: plain `http` + the official plivo SDK) and drives it
+with the CLI's load mode (`plivo-webhook send --json`, a fresh nonce and MessageUUID per
+request) at 1 and at 32 connections. Checks every answer was 200, records req/s, p50, p99
+and peak RSS, and writes the tables into BENCHMARKS.md (between the BEGIN/END markers).
+
+    scripts/bench-receivers.py [--seconds 5] [--rounds 2] [--database-url postgres://...]
+
+Bounded: loopback only, each run lasts --seconds.
+"""
+import argparse, json, os, re, subprocess, sys, tempfile, time, statistics, shutil
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REL = os.path.join(ROOT, "target", "release")
+TOKEN = "BENCH_TOKEN_0123456789"
+BASE = "https://example.com"
+PATH = "/api/plivo/status"
+
+
+def sh(cmd, **kw):
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, **kw)
+
+
+def start(cmd, env):
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    line = proc.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        proc.kill()
+        raise SystemExit(f"{cmd[0]} did not start: {line!r}")
+    return proc, line[len("listening on "):]
+
+
+def peak_rss_mib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def load(url, concurrency, seconds):
+    out = subprocess.run(
+        [os.path.join(REL, "plivo-webhook"), "send", "--url", url + PATH, "--signed-url", BASE + PATH,
+         "--token", TOKEN, "--sequence", "delivered", "--duration", str(seconds),
+         "--concurrency", str(concurrency), "--json"],
+        capture_output=True, text=True, cwd=ROOT)
+    try:
+        return json.loads(out.stdout)
+    except json.JSONDecodeError:
+        raise SystemExit(f"load generator failed: {out.stdout} {out.stderr}")
+
+
+def targets(pg_url):
+    common = {"PLIVO_AUTH_TOKEN": TOKEN, "APP_BASE_URL": BASE, "BIND_ADDR": "127.0.0.1:0",
+              "DASHBOARD": "off", "RUST_LOG": "warn"}
+    node = ["node", os.path.join(ROOT, "bench", "node-peer", "server.js")]
+    t = [
+        ("bare axum route", "axum", lambda: ([os.path.join(REL, "bare-axum")], {"BIND_ADDR": "127.0.0.1:0"})),
+        ("axum-receiver, memory", "axum", lambda: ([os.path.join(REL, "axum-receiver")], {**common, "DATABASE_URL": "memory:"})),
+        ("bare actix route", "actix", lambda: ([os.path.join(REL, "bare-actix")], {"BIND_ADDR": "127.0.0.1:0"})),
+        ("actix-receiver, memory", "actix", lambda: ([os.path.join(REL, "actix-receiver")], {**common, "DATABASE_URL": "memory:"})),
+        ("axum-receiver, SQLite", "axum", lambda: ([os.path.join(REL, "axum-receiver")], {**common, "DATABASE_URL": sqlite_url()})),
+        ("actix-receiver, SQLite", "actix", lambda: ([os.path.join(REL, "actix-receiver")], {**common, "DATABASE_URL": sqlite_url()})),
+        ("Node peer (http + plivo SDK)", "node", lambda: (node, {"PLIVO_AUTH_TOKEN": TOKEN, "APP_BASE_URL": BASE, "PORT": "0"})),
+    ]
+    if pg_url:
+        t += [
+            ("axum-receiver, PostgreSQL", "axum", lambda: ([os.path.join(REL, "axum-receiver")], {**common, "DATABASE_URL": pg_schema(pg_url)})),
+            ("actix-receiver, PostgreSQL", "actix", lambda: ([os.path.join(REL, "actix-receiver")], {**common, "DATABASE_URL": pg_schema(pg_url)})),
+        ]
+    return t
+
+
+TMP = tempfile.mkdtemp(prefix="plivo-bench-")
+
+
+def sqlite_url():
+    return f"sqlite://{TMP}/bench-{time.time_ns()}.db"
+
+
+def pg_schema(url):
+    schema = f"bench_{time.time_ns()}"
+    subprocess.run(["psql", url, "-qc", f"CREATE SCHEMA {schema}"], check=True)
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-c%20search_path%3D{schema}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"))
+    args = ap.parse_args()
+
+    sh(["cargo", "build", "--release", "-q", "-p", "plivo-webhook-examples", "--bin", "axum-receiver", "--bin",
+        "actix-receiver", "--bin", "bare-axum", "--bin", "bare-actix", "--bin", "plivo-webhook"])
+    if not os.path.isdir(os.path.join(ROOT, "bench", "node-peer", "node_modules")):
+        sh(["npm", "ci", "--no-audit", "--no-fund", "--silent"], env={**os.environ}) if False else \
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], check=True, cwd=os.path.join(ROOT, "bench", "node-peer"))
+    pg = args.database_url if shutil.which("psql") else None
+
+    results = {}  # (name, conc) -> list of runs
+    for rnd in range(args.rounds):
+        for name, family, make in targets(pg):
+            for conc in (1, 32):
+                cmd, env = make()
+                proc, url = start(cmd, env)
+                try:
+                    summary = load(url, conc, args.seconds)
+                    rss = peak_rss_mib(proc.pid)
+                finally:
+                    proc.kill()
+                    proc.wait()
+                ok = summary.get("by_status", {}).get("200", 0)
+                if summary.get("unexpected", 1) != 0 or summary.get("errors", 1) != 0 or ok != summary.get("sent"):
+                    raise SystemExit(f"{name} at {conc}: not every answer was 200: {summary}")
+                results.setdefault((name, conc), []).append({**summary, "rss": rss, "family": family})
+                print(f"round {rnd + 1} {name:32} c={conc:<3} {summary['rps']:9.0f} req/s  p50 {summary['p50_ms']:.2f} ms  p99 {summary['p99_ms']:.2f} ms  rss {rss:.1f} MiB", flush=True)
+
+    def med(name, conc, key):
+        return statistics.median(r[key] for r in results[(name, conc)])
+
+    lines = []
+    lines.append(f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {args.rounds} rounds of {args.seconds:g} s per target and concurrency, alternating; medians of the rounds. Load generator: `plivo-webhook send --sequence delivered --duration {args.seconds:g} --concurrency C --json` (fresh nonce and MessageUUID per request), on the same 2 cores as the server.")
+    lines.append("")
+    lines.append("| target | conc. | req/s | p50 ms | p99 ms | peak RSS MiB | vs bare route | vs Node peer |")
+    lines.append("|---|---|---|---|---|---|---|---|")
+    bare = {"axum": "bare axum route", "actix": "bare actix route"}
+    node = "Node peer (http + plivo SDK)"
+    for name, family, _ in targets(pg):
+        for conc in (1, 32):
+            rps = med(name, conc, "rps")
+            vs_bare = f"{rps / med(bare[family], conc, 'rps'):.2f}x" if family in bare and name != bare[family] else ""
+            vs_node = f"{rps / med(node, conc, 'rps'):.2f}x" if name != node else ""
+            lines.append(f"| {name} | {conc} | {rps:.0f} | {med(name, conc, 'p50_ms'):.2f} | {med(name, conc, 'p99_ms'):.2f} | {max(r['rss'] for r in results[(name, conc)]):.1f} | {vs_bare} | {vs_node} |")
+    table = "\n".join(lines)
+    print(table)
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    text = open(path).read() if os.path.exists(path) else "<!-- BEGIN receivers -->\n<!-- END receivers -->\n"
+    text = re.sub(r"<!-- BEGIN receivers -->.*<!-- END receivers -->",
+                  "<!-- BEGIN receivers -->\n" + table + "\n<!-- END receivers -->", text, flags=re.S)
+    open(path, "w").write(text)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
