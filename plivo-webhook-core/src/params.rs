@@ -99,19 +99,40 @@ impl Params {
 }
 
 fn encode_component(out: &mut String, text: &str) {
-    for &b in text.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-            }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut rest = text;
+    while !rest.is_empty() {
+        // Copy runs of unreserved characters at once.
+        let run = rest
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*')))
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..run]);
+        let Some(&b) = rest.as_bytes().get(run) else {
+            break;
+        };
+        if b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
+        // Multi-byte characters are encoded byte by byte; slicing stays on a boundary
+        // because the bytes after the first are all escaped in turn.
+        rest = match rest.get(run + 1..) {
+            Some(next) => next,
+            None => {
+                // `b` started a multi-byte character: escape its continuation bytes.
+                let char_len = rest[run..].chars().next().map_or(1, char::len_utf8);
+                for &c in &rest.as_bytes()[run + 1..run + char_len] {
+                    out.push('%');
+                    out.push(char::from(HEX[usize::from(c >> 4)]));
+                    out.push(char::from(HEX[usize::from(c & 15)]));
+                }
+                &rest[run + char_len..]
+            }
+        };
     }
 }
 
@@ -150,5 +171,14 @@ mod tests {
         assert_eq!(params.get("c"), Some(""));
         assert_eq!(params.get("zz"), None);
         assert_eq!(Params::decode(params.to_form().as_bytes()), params);
+        let unicode = Params::decode(
+            "a=%E2%82%AC+x-y.z*&%F0%9F%98%80=%C3%A9t%C3%A9&k=a%26b%3Dc%25".as_bytes(),
+        );
+        assert_eq!(unicode.get("a"), Some("€ x-y.z*"));
+        assert_eq!(
+            unicode.to_form(),
+            "a=%E2%82%AC+x-y.z*&k=a%26b%3Dc%25&%F0%9F%98%80=%C3%A9t%C3%A9"
+        );
+        assert_eq!(Params::decode(unicode.to_form().as_bytes()), unicode);
     }
 }

@@ -51,9 +51,9 @@ impl CallbackStore for MemoryStore {
     async fn record_status(
         &self,
         status: &MessageStatus,
-        params: &Params,
+        _params: &Params,
     ) -> Result<EventOutcome, Error> {
-        let event = NewEvent::new(status, params);
+        let event = NewEvent::new(status);
         let mut inner = self.lock()?;
         if !inner.seen.insert(event.dedupe_key.clone()) {
             return Ok(EventOutcome {

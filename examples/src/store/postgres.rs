@@ -147,7 +147,10 @@ impl CallbackStore for PostgresStore {
         status: &MessageStatus,
         params: &Params,
     ) -> Result<EventOutcome, Error> {
-        let event = NewEvent::new(status, params);
+        let event = NewEvent {
+            params: params.to_form(),
+            ..NewEvent::new(status)
+        };
         self.record(&event)
             .await
             .map_err(|e| unavailable("record status", &e))
