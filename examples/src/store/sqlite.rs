@@ -16,6 +16,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::Row;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{
     decide, fingerprint, now_micros, rfc3339, unavailable, Current, NewEvent, STORE_TIMEOUT,
@@ -26,7 +27,18 @@ use super::{
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    batches: mpsc::Sender<Job>,
 }
+
+/// A status event waiting for the writer, and where to send its outcome.
+#[derive(Debug)]
+struct Job {
+    event: NewEvent,
+    reply: oneshot::Sender<Result<EventOutcome, Error>>,
+}
+
+/// Most status events written in one transaction.
+const MAX_BATCH: usize = 128;
 
 impl SqliteStore {
     /// Opens (creating if missing) the database and applies the migrations.
@@ -60,16 +72,64 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(|e| format!("cannot open SQLite database: {e}"))?;
-        Ok(SqliteStore { writer, reader })
+        let (batches, jobs) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_batches(writer.clone(), jobs));
+        Ok(SqliteStore {
+            writer,
+            reader,
+            batches,
+        })
     }
+}
 
-    async fn record(&self, event: &NewEvent) -> Result<EventOutcome, sqlx::Error> {
-        let mut tx = self.writer.begin().await?;
+/// Group commit: the status events that arrive while a transaction is being written go
+/// into the next one, so that one commit serves many callbacks. Each caller still gets
+/// its own outcome, and only after the commit; if the transaction fails, every caller in
+/// it gets the error (503) and nothing of it is kept.
+async fn write_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
+        match write_batch(&writer, &events).await {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(err) => {
+                let err = unavailable("record status", &err);
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(
+    writer: &SqlitePool,
+    events: &[&NewEvent],
+) -> Result<Vec<EventOutcome>, sqlx::Error> {
+    let mut tx = writer.begin().await?;
+    let mut outcomes = Vec::with_capacity(events.len());
+    for event in events {
+        outcomes.push(record(&mut tx, event).await?);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// Records one event inside the batch's transaction.
+async fn record(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    event: &NewEvent,
+) -> Result<EventOutcome, sqlx::Error> {
+    {
         let row = sqlx::query(
             "SELECT status, status_rank, failure_notified FROM messages WHERE message_uuid = ?",
         )
         .bind(&event.message_uuid)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         let current = match row {
             Some(row) => Some(Current {
@@ -93,11 +153,10 @@ impl SqliteStore {
         .bind(decision.out_of_order)
         .bind(event.received_at)
         .bind(&event.params)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         if inserted == 0 {
-            tx.rollback().await?;
             return Ok(EventOutcome {
                 duplicate: true,
                 ..EventOutcome::default()
@@ -113,7 +172,7 @@ impl SqliteStore {
             .bind(&event.error_code)
             .bind(event.received_at)
             .bind(decision.notify_failure)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         } else if decision.apply || decision.notify_failure {
             sqlx::query(
@@ -135,10 +194,9 @@ impl SqliteStore {
             .bind(event.received_at)
             .bind(decision.notify_failure)
             .bind(&event.message_uuid)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
-        tx.commit().await?;
         Ok(EventOutcome {
             duplicate: false,
             status_changed: decision.apply,
@@ -159,9 +217,15 @@ impl CallbackStore for SqliteStore {
             params: params.to_form(),
             ..NewEvent::new(status)
         };
-        self.record(&event)
+        let (reply, outcome) = oneshot::channel();
+        let closed = || Error::Storage {
+            message: "record status: the SQLite writer stopped".to_owned(),
+        };
+        self.batches
+            .send(Job { event, reply })
             .await
-            .map_err(|e| unavailable("record status", &e))
+            .map_err(|_| closed())?;
+        outcome.await.map_err(|_| closed())?
     }
 
     async fn record_inbound(
