@@ -15,7 +15,9 @@ use plivo_webhook_core::{
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{QueryBuilder, Row, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
@@ -110,100 +112,147 @@ async fn write_batch(
     writer: &SqlitePool,
     events: &[&NewEvent],
 ) -> Result<Vec<EventOutcome>, sqlx::Error> {
+    // A handful of statements per batch, not per event: what is already stored is read
+    // once, the rules are applied in arrival order in memory, and the new events and the
+    // changed messages are written with one multi-row statement each.
     let mut tx = writer.begin().await?;
+    let mut seen: HashSet<String> = HashSet::new();
+    for chunk in events.chunks(CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT dedupe_key FROM message_events WHERE dedupe_key IN (",
+        );
+        let mut list = query.separated(", ");
+        for event in chunk {
+            list.push_bind(&event.dedupe_key);
+        }
+        query.push(")");
+        for row in query.build().fetch_all(&mut *tx).await? {
+            seen.insert(row.try_get(0)?);
+        }
+    }
+    let mut states: HashMap<String, State> = HashMap::new();
+    for chunk in events.chunks(CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT message_uuid, status, status_rank, error_code, updated_at, failure_notified FROM messages WHERE message_uuid IN (",
+        );
+        let mut list = query.separated(", ");
+        for event in chunk {
+            list.push_bind(&event.message_uuid);
+        }
+        query.push(")");
+        for row in query.build().fetch_all(&mut *tx).await? {
+            let status: String = row.try_get("status")?;
+            states.insert(
+                row.try_get("message_uuid")?,
+                State {
+                    current: Current {
+                        rank: row.try_get("status_rank")?,
+                        is_failure: Status::parse(&status).is_failure(),
+                        notified: row.try_get("failure_notified")?,
+                    },
+                    status,
+                    error_code: row.try_get("error_code")?,
+                    updated_at: row.try_get("updated_at")?,
+                    dirty: false,
+                },
+            );
+        }
+    }
     let mut outcomes = Vec::with_capacity(events.len());
+    let mut new_events = Vec::with_capacity(events.len());
     for event in events {
-        outcomes.push(record(&mut tx, event).await?);
+        if !seen.insert(event.dedupe_key.clone()) {
+            outcomes.push(EventOutcome {
+                duplicate: true,
+                ..EventOutcome::default()
+            });
+            continue;
+        }
+        let decision = decide(states.get(&event.message_uuid).map(|s| s.current), event);
+        let state = states
+            .entry(event.message_uuid.clone())
+            .or_insert_with(|| State {
+                current: Current {
+                    rank: event.rank,
+                    is_failure: event.is_failure,
+                    notified: false,
+                },
+                status: event.status.clone(),
+                error_code: event.error_code.clone(),
+                updated_at: event.received_at,
+                dirty: true,
+            });
+        if decision.apply {
+            state.current.rank = event.rank;
+            state.current.is_failure = event.is_failure;
+            state.status.clone_from(&event.status);
+            state.error_code.clone_from(&event.error_code);
+            state.updated_at = event.received_at;
+            state.dirty = true;
+        }
+        if decision.notify_failure {
+            state.current.notified = true;
+            state.dirty = true;
+        }
+        new_events.push((*event, decision.out_of_order));
+        outcomes.push(EventOutcome {
+            duplicate: false,
+            status_changed: decision.apply,
+            out_of_order: decision.out_of_order,
+            notify_failure: decision.notify_failure,
+        });
+    }
+    for chunk in new_events.chunks(CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params) ",
+        );
+        query.push_values(chunk, |mut row, (event, out_of_order)| {
+            row.push_bind(&event.message_uuid)
+                .push_bind(&event.dedupe_key)
+                .push_bind(&event.status)
+                .push_bind(&event.raw_status)
+                .push_bind(&event.error_code)
+                .push_bind(event.sequence)
+                .push_bind(*out_of_order)
+                .push_bind(event.received_at)
+                .push_bind(&event.params);
+        });
+        query.build().execute(&mut *tx).await?;
+    }
+    let dirty: Vec<(&String, &State)> = states.iter().filter(|(_, s)| s.dirty).collect();
+    for chunk in dirty.chunks(CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified) ",
+        );
+        query.push_values(chunk, |mut row, (uuid, state)| {
+            row.push_bind(*uuid)
+                .push_bind(&state.status)
+                .push_bind(state.current.rank)
+                .push_bind(&state.error_code)
+                .push_bind(state.updated_at)
+                .push_bind(state.current.notified);
+        });
+        query.push(
+            " ON CONFLICT (message_uuid) DO UPDATE SET status = excluded.status, status_rank = excluded.status_rank,
+              error_code = excluded.error_code, updated_at = excluded.updated_at, failure_notified = excluded.failure_notified",
+        );
+        query.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(outcomes)
 }
 
-/// Records one event inside the batch's transaction.
-async fn record(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    event: &NewEvent,
-) -> Result<EventOutcome, sqlx::Error> {
-    {
-        let row = sqlx::query(
-            "SELECT status, status_rank, failure_notified FROM messages WHERE message_uuid = ?",
-        )
-        .bind(&event.message_uuid)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let current = match row {
-            Some(row) => Some(Current {
-                rank: row.try_get("status_rank")?,
-                is_failure: Status::parse(row.try_get("status")?).is_failure(),
-                notified: row.try_get("failure_notified")?,
-            }),
-            None => None,
-        };
-        let decision = decide(current, event);
-        let inserted = sqlx::query(
-            "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(&event.message_uuid)
-        .bind(&event.dedupe_key)
-        .bind(&event.status)
-        .bind(&event.raw_status)
-        .bind(&event.error_code)
-        .bind(event.sequence)
-        .bind(decision.out_of_order)
-        .bind(event.received_at)
-        .bind(&event.params)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Ok(EventOutcome {
-                duplicate: true,
-                ..EventOutcome::default()
-            });
-        }
-        if current.is_none() {
-            sqlx::query(
-                "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&event.message_uuid)
-            .bind(&event.status)
-            .bind(event.rank)
-            .bind(&event.error_code)
-            .bind(event.received_at)
-            .bind(decision.notify_failure)
-            .execute(&mut **tx)
-            .await?;
-        } else if decision.apply || decision.notify_failure {
-            sqlx::query(
-                "UPDATE messages SET
-                   status = CASE WHEN ? THEN ? ELSE status END,
-                   status_rank = CASE WHEN ? THEN ? ELSE status_rank END,
-                   error_code = CASE WHEN ? THEN ? ELSE error_code END,
-                   updated_at = CASE WHEN ? THEN ? ELSE updated_at END,
-                   failure_notified = failure_notified OR ?
-                 WHERE message_uuid = ?",
-            )
-            .bind(decision.apply)
-            .bind(&event.status)
-            .bind(decision.apply)
-            .bind(event.rank)
-            .bind(decision.apply)
-            .bind(&event.error_code)
-            .bind(decision.apply)
-            .bind(event.received_at)
-            .bind(decision.notify_failure)
-            .bind(&event.message_uuid)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(EventOutcome {
-            duplicate: false,
-            status_changed: decision.apply,
-            out_of_order: decision.out_of_order,
-            notify_failure: decision.notify_failure,
-        })
-    }
+/// Rows per multi-row statement (well under SQLite's limit on bound variables).
+const CHUNK: usize = 100;
+
+/// A message's state while a batch is decided.
+#[derive(Debug)]
+struct State {
+    current: Current,
+    status: String,
+    error_code: Option<String>,
+    updated_at: i64,
+    dirty: bool,
 }
 
 #[async_trait::async_trait]
