@@ -247,14 +247,7 @@ impl Verifier {
         let nonce = nonce(request, signature::V3_NONCE)?;
         check_content_type(request, method)?;
         let url = self.inner.url.resolve(request.target, request.headers)?;
-        if let Some(raw) = url.query {
-            form::extend(query, raw.as_bytes());
-            form::sort(query);
-        }
-        if method == Method::Post {
-            form::extend(params, request.body);
-            form::sort(params);
-        }
+        decode_sorted(&url, method, request.body, query, params);
         let mut matched = self.match_v3(&url, method, query, params, nonce, v3, ma_v3);
         if matched.is_none() {
             if let Some(bare) = bare_root(request, &url) {
@@ -340,14 +333,7 @@ impl Verifier {
             for (header, value) in [(SignatureHeader::V2, v2), (SignatureHeader::MaV2, ma_v2)] {
                 // V2 headers are compared whole: no SDK splits them on commas.
                 if value.is_some_and(|value| signature::matches(value, &expected)) {
-                    if let Some(raw) = url.query {
-                        form::extend(query, raw.as_bytes());
-                        form::sort(query);
-                    }
-                    if method == Method::Post {
-                        form::extend(params, request.body);
-                        form::sort(params);
-                    }
+                    decode_sorted(url, method, request.body, query, params);
                     return Ok(Checked {
                         method,
                         nonce,
@@ -483,6 +469,26 @@ struct Checked<'r> {
     method: Method,
     nonce: &'r [u8],
     matched: SignatureMatch,
+}
+
+/// Decodes the URL's query and (for a POST) the body into the pair buffers, sorted as
+/// signed. The signature is computed from these pairs and `Verified` is built from them:
+/// the form is decoded once.
+fn decode_sorted<'r>(
+    url: &SignedUrl<'r>,
+    method: Method,
+    body: &'r [u8],
+    query: &mut QueryPairs<'r>,
+    params: &mut Pairs<'r>,
+) {
+    if let Some(raw) = url.query {
+        form::extend(query, raw.as_bytes());
+        form::sort(query);
+    }
+    if method == Method::Post {
+        form::extend(params, body);
+        form::sort(params);
+    }
 }
 
 /// A request for `/` cannot tell whether Plivo was configured with `https://host/` or
