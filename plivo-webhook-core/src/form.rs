@@ -260,6 +260,7 @@ impl<'a> Text<'a> {
     }
 
     /// The decoded text, borrowed when no decoding is needed.
+    #[cfg(test)]
     pub(crate) fn to_cow(&self) -> std::borrow::Cow<'a, str> {
         match self {
             // ASCII (checked by the scan), hence valid UTF-8; lossy keeps it panic-free.
@@ -273,6 +274,7 @@ impl<'a> Text<'a> {
     }
 
     /// The decoded text as an owned `String`.
+    #[cfg(test)]
     pub(crate) fn into_string(self) -> String {
         match self {
             Text::Owned(text) => text.into_string(),

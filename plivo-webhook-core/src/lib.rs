@@ -74,7 +74,7 @@ pub use callback::{
 };
 pub use diagnose::{diagnose, Diagnosis, UrlChange};
 pub use error::Error;
-pub use params::Params;
+pub use params::{Params, ParamsIter};
 pub use replay::{MemoryNonceStore, NonceStore};
 pub use request::{CallbackRequest, HeaderValue, Headers};
 pub use signature::SignatureHeader;

@@ -1,7 +1,5 @@
 //! Decoded form parameters of a verified callback.
 
-use smallvec::SmallVec;
-
 use crate::form::Pair;
 
 /// Form-decoded parameters, sorted by key then value (the order in which they were
@@ -14,21 +12,50 @@ use crate::form::Pair;
 /// assert_eq!(params.get("From"), Some("PLIVO"));
 /// assert_eq!(params.get("Status"), None);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(transparent))]
+#[derive(Clone, Default)]
 pub struct Params {
-    pairs: Vec<(String, String)>,
+    /// Every key and value, decoded, back to back: one allocation for all of them.
+    text: String,
+    /// Byte ranges of each key and value in `text`, sorted by key then value.
+    spans: Vec<Span>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    key: (u32, u32),
+    value: (u32, u32),
 }
 
 impl Params {
-    pub(crate) fn from_sorted<'a, A: smallvec::Array<Item = Pair<'a>>>(pairs: SmallVec<A>) -> Self {
-        Params {
-            pairs: pairs
-                .into_iter()
-                .map(|pair| (pair.key.into_string(), pair.value.into_string()))
-                .collect(),
+    pub(crate) fn from_sorted(pairs: &[Pair<'_>]) -> Self {
+        let mut text = Vec::new();
+        let mut spans = Vec::with_capacity(pairs.len());
+        for pair in pairs {
+            let start = text.len();
+            pair.key.feed(&mut |bytes| text.extend_from_slice(bytes));
+            let middle = text.len();
+            pair.value.feed(&mut |bytes| text.extend_from_slice(bytes));
+            spans.push(Span {
+                key: (offset(start), offset(middle)),
+                value: (offset(middle), offset(text.len())),
+            });
         }
+        // Every piece is ASCII or was decoded into a `str`, so this never needs the fallback.
+        let text = String::from_utf8(text)
+            .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
+        Params { text, spans }
+    }
+
+    fn key(&self, span: &Span) -> &str {
+        self.text
+            .get(span.key.0 as usize..span.key.1 as usize)
+            .unwrap_or_default()
+    }
+
+    fn value(&self, span: &Span) -> &str {
+        self.text
+            .get(span.value.0 as usize..span.value.1 as usize)
+            .unwrap_or_default()
     }
 
     /// Decodes raw `application/x-www-form-urlencoded` data (a body or a query string)
@@ -37,50 +64,53 @@ impl Params {
     pub fn decode(raw: &[u8]) -> Self {
         let mut pairs = crate::form::parse(raw);
         crate::form::sort(&mut pairs);
-        Params::from_sorted(pairs)
+        Params::from_sorted(&pairs)
     }
 
     /// The first value of `key`, if present (empty values are returned as `""`).
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
-        let start = self.pairs.partition_point(|(k, _)| k.as_str() < key);
-        match self.pairs.get(start) {
-            Some((k, v)) if k == key => Some(v),
+        let start = self.spans.partition_point(|span| self.key(span) < key);
+        match self.spans.get(start) {
+            Some(span) if self.key(span) == key => Some(self.value(span)),
             _ => None,
         }
     }
 
     /// Every value of `key`, in sorted order.
     pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        let start = self.pairs.partition_point(|(k, _)| k.as_str() < key);
-        self.pairs[start..]
+        let start = self.spans.partition_point(|span| self.key(span) < key);
+        self.spans[start..]
             .iter()
-            .take_while(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .take_while(move |span| self.key(span) == key)
+            .map(|span| self.value(span))
     }
 
     /// All pairs, sorted by key then value.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    pub fn iter(&self) -> ParamsIter<'_> {
+        ParamsIter {
+            params: self,
+            spans: self.spans.iter(),
+        }
     }
 
     /// The number of pairs.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.pairs.len()
+        self.spans.len()
     }
 
     /// Whether there are no pairs.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.spans.is_empty()
     }
 
     /// Encodes the pairs back to `application/x-www-form-urlencoded` (space as `+`).
     #[must_use]
     pub fn to_form(&self) -> String {
         let mut out = String::new();
-        for (i, (k, v)) in self.pairs.iter().enumerate() {
+        for (i, (k, v)) in self.iter().enumerate() {
             if i > 0 {
                 out.push('&');
             }
@@ -94,7 +124,9 @@ impl Params {
     /// The pairs, sorted by key then value.
     #[must_use]
     pub fn into_vec(self) -> Vec<(String, String)> {
-        self.pairs
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
     }
 }
 
@@ -136,6 +168,11 @@ fn encode_component(out: &mut String, text: &str) {
     }
 }
 
+fn offset(n: usize) -> u32 {
+    // Bodies are bounded far below 4 GiB; saturate rather than wrap.
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Params {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut pairs: Vec<(String, String)> = iter
@@ -143,19 +180,71 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Params {
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
         pairs.sort_unstable();
-        Params { pairs }
+        let mut text = String::new();
+        let mut spans = Vec::with_capacity(pairs.len());
+        for (k, v) in &pairs {
+            let start = text.len();
+            text.push_str(k);
+            let middle = text.len();
+            text.push_str(v);
+            spans.push(Span {
+                key: (offset(start), offset(middle)),
+                value: (offset(middle), offset(text.len())),
+            });
+        }
+        Params { text, spans }
     }
 }
 
+/// The pairs of a [`Params`], sorted by key then value.
+#[derive(Debug, Clone)]
+pub struct ParamsIter<'a> {
+    params: &'a Params,
+    spans: std::slice::Iter<'a, Span>,
+}
+
+impl<'a> Iterator for ParamsIter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let span = self.spans.next()?;
+        Some((self.params.key(span), self.params.value(span)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.spans.size_hint()
+    }
+}
+
+impl ExactSizeIterator for ParamsIter<'_> {}
+
 impl<'a> IntoIterator for &'a Params {
     type Item = (&'a str, &'a str);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a str, &'a str),
-    >;
+    type IntoIter = ParamsIter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.iter()
+    }
+}
+
+impl PartialEq for Params {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Params {}
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Params {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
     }
 }
 

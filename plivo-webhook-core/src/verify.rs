@@ -192,8 +192,8 @@ impl Verifier {
             .authenticate(request, &mut query, &mut params)
             .map_err(|err| self.with_diagnosis(err, request))?;
         let (params, query) = match checked.method {
-            Method::Get => (Params::from_sorted(query), Params::default()),
-            Method::Post => (Params::from_sorted(params), Params::from_sorted(query)),
+            Method::Get => (Params::from_sorted(&query), Params::default()),
+            Method::Post => (Params::from_sorted(&params), Params::from_sorted(&query)),
         };
         Ok(Verified {
             callback: (),
