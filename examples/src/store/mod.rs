@@ -11,10 +11,13 @@ mod replay;
 mod sqlite;
 mod time;
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use plivo_webhook_core::{CallbackStore, DeadLetter, Error, MessageStatus, NonceStore, Status};
+use plivo_webhook_core::{
+    CallbackStore, DeadLetter, Error, EventOutcome, MessageStatus, NonceStore, Status,
+};
 use sha2::{Digest, Sha256};
 
 pub use memory::MemoryStore;
@@ -173,6 +176,91 @@ pub fn decide(current: Option<Current>, event: &NewEvent) -> Decision {
         apply,
         out_of_order,
         notify_failure: failing_now && !notified,
+    }
+}
+
+/// Rows per multi-row statement (well under SQLite's and PostgreSQL's limits on bound
+/// variables).
+pub(crate) const CHUNK: usize = 100;
+
+/// A message's state while a batch of events is decided.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) current: Current,
+    pub(crate) status: String,
+    pub(crate) error_code: Option<String>,
+    pub(crate) updated_at: i64,
+    pub(crate) dirty: bool,
+}
+
+/// What a batch of events does: an outcome per event, the events to insert (with their
+/// out-of-order flag), and the messages whose row changes.
+#[derive(Debug)]
+pub(crate) struct Plan<'a> {
+    pub(crate) outcomes: Vec<EventOutcome>,
+    pub(crate) new_events: Vec<(&'a NewEvent, bool)>,
+    pub(crate) dirty: Vec<(String, State)>,
+}
+
+/// Applies [`decide`] to a batch in arrival order, given the stored states of its messages
+/// and the dedupe keys already stored (both read inside the batch's transaction). Shared by
+/// the SQL stores' group commits.
+pub(crate) fn plan<'a>(
+    events: &[&'a NewEvent],
+    mut states: HashMap<String, State>,
+    mut seen: HashSet<String>,
+) -> Plan<'a> {
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut new_events = Vec::with_capacity(events.len());
+    for event in events {
+        if !seen.insert(event.dedupe_key.clone()) {
+            outcomes.push(EventOutcome {
+                duplicate: true,
+                ..EventOutcome::default()
+            });
+            continue;
+        }
+        let decision = decide(states.get(&event.message_uuid).map(|s| s.current), event);
+        let state = states
+            .entry(event.message_uuid.clone())
+            .or_insert_with(|| State {
+                current: Current {
+                    rank: event.rank,
+                    is_failure: event.is_failure,
+                    notified: false,
+                },
+                status: event.status.clone(),
+                error_code: event.error_code.clone(),
+                updated_at: event.received_at,
+                dirty: true,
+            });
+        if decision.apply {
+            state.current.rank = event.rank;
+            state.current.is_failure = event.is_failure;
+            state.status.clone_from(&event.status);
+            state.error_code.clone_from(&event.error_code);
+            state.updated_at = event.received_at;
+            state.dirty = true;
+        }
+        if decision.notify_failure {
+            state.current.notified = true;
+            state.dirty = true;
+        }
+        new_events.push((*event, decision.out_of_order));
+        outcomes.push(EventOutcome {
+            duplicate: false,
+            status_changed: decision.apply,
+            out_of_order: decision.out_of_order,
+            notify_failure: decision.notify_failure,
+        });
+    }
+    let mut dirty: Vec<(String, State)> = states.into_iter().filter(|(_, s)| s.dirty).collect();
+    // A fixed order, so that concurrent batches on PostgreSQL lock rows alike.
+    dirty.sort_by(|a, b| a.0.cmp(&b.0));
+    Plan {
+        outcomes,
+        new_events,
+        dirty,
     }
 }
 

@@ -11,17 +11,35 @@ use plivo_webhook_core::{
     StoredEvent, StoredMessage,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{Postgres, QueryBuilder, Row};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    decide, fingerprint, now_micros, rfc3339, unavailable, Current, NewEvent, STORE_TIMEOUT,
+    fingerprint, now_micros, plan, rfc3339, unavailable, Current, NewEvent, Plan, State, CHUNK,
+    STORE_TIMEOUT,
 };
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    batches: mpsc::Sender<Job>,
 }
+
+/// A status event waiting for the writer, and where to send its outcome.
+#[derive(Debug)]
+struct Job {
+    event: NewEvent,
+    reply: oneshot::Sender<Result<EventOutcome, Error>>,
+}
+
+/// Most status events written in one transaction.
+const MAX_BATCH: usize = 128;
+
+/// Transactions written at once per instance (each waits mostly on its commit's fsync).
+const WRITERS: usize = 4;
 
 impl PostgresStore {
     /// Connects and applies the migrations (under PostgreSQL's advisory lock, so several
@@ -47,7 +65,12 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| format!("cannot migrate PostgreSQL database: {e}"))?;
-        Ok(PostgresStore { pool })
+        let (batches, jobs) = mpsc::channel(4 * MAX_BATCH);
+        let jobs = std::sync::Arc::new(tokio::sync::Mutex::new(jobs));
+        for _ in 0..WRITERS {
+            tokio::spawn(write_batches(pool.clone(), jobs.clone()));
+        }
+        Ok(PostgresStore { pool, batches })
     }
 
     /// The connection pool (shared with the replay defence).
@@ -55,89 +78,138 @@ impl PostgresStore {
     pub fn pool(&self) -> PgPool {
         self.pool.clone()
     }
+}
 
-    async fn record(&self, event: &NewEvent) -> Result<EventOutcome, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let created = sqlx::query(
-            "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified)
-             VALUES ($1, $2, $3, $4, $5, FALSE) ON CONFLICT (message_uuid) DO NOTHING RETURNING message_uuid",
-        )
-        .bind(&event.message_uuid)
-        .bind(&event.status)
-        .bind(event.rank)
-        .bind(&event.error_code)
-        .bind(event.received_at)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-        let current = if created {
-            None
-        } else {
-            let row = sqlx::query(
-                "SELECT status, status_rank, failure_notified FROM messages WHERE message_uuid = $1 FOR UPDATE",
-            )
-            .bind(&event.message_uuid)
-            .fetch_one(&mut *tx)
-            .await?;
-            Some(Current {
-                rank: row.try_get("status_rank")?,
-                is_failure: Status::parse(row.try_get("status")?).is_failure(),
-                notified: row.try_get("failure_notified")?,
-            })
-        };
-        let decision = decide(current, event);
-        let inserted = sqlx::query(
-            "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(&event.message_uuid)
-        .bind(&event.dedupe_key)
-        .bind(&event.status)
-        .bind(&event.raw_status)
-        .bind(&event.error_code)
-        .bind(event.sequence)
-        .bind(decision.out_of_order)
-        .bind(event.received_at)
-        .bind(&event.params)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            tx.rollback().await?;
-            return Ok(EventOutcome {
-                duplicate: true,
-                ..EventOutcome::default()
-            });
+/// Group commit, as for SQLite: events arriving while transactions are being written go
+/// into the next one, so one commit (one WAL flush) serves many callbacks. A few writers
+/// run at once; each caller gets its outcome after its transaction committed, or the
+/// error (503) with nothing of the transaction kept.
+async fn write_batches(
+    pool: PgPool,
+    jobs: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        if jobs.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
         }
-        let apply = decision.apply && !created;
-        if apply || decision.notify_failure {
-            sqlx::query(
-                "UPDATE messages SET
-                   status = CASE WHEN $1 THEN $2 ELSE status END,
-                   status_rank = CASE WHEN $1 THEN $3 ELSE status_rank END,
-                   error_code = CASE WHEN $1 THEN $4 ELSE error_code END,
-                   updated_at = CASE WHEN $1 THEN $5 ELSE updated_at END,
-                   failure_notified = failure_notified OR $6
-                 WHERE message_uuid = $7",
-            )
-            .bind(apply)
-            .bind(&event.status)
-            .bind(event.rank)
-            .bind(&event.error_code)
-            .bind(event.received_at)
-            .bind(decision.notify_failure)
-            .bind(&event.message_uuid)
-            .execute(&mut *tx)
-            .await?;
+        let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
+        match write_batch(&pool, &events).await {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(err) => {
+                let err = unavailable("record status", &err);
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(err.clone()));
+                }
+            }
         }
-        tx.commit().await?;
-        Ok(EventOutcome {
-            duplicate: false,
-            status_changed: decision.apply,
-            out_of_order: decision.out_of_order,
-            notify_failure: decision.notify_failure,
-        })
     }
+}
+
+/// One transaction for a batch. Message rows are created if missing and then locked in
+/// UUID order (`FOR UPDATE`), so concurrent batches of several instances serialise per
+/// message without deadlocking; the rules are applied in memory ([`plan`]).
+async fn write_batch(
+    pool: &PgPool,
+    events: &[&NewEvent],
+) -> Result<Vec<EventOutcome>, sqlx::Error> {
+    let mut uuids: Vec<&str> = events.iter().map(|e| e.message_uuid.as_str()).collect();
+    uuids.sort_unstable();
+    uuids.dedup();
+    let keys: Vec<&str> = events.iter().map(|e| e.dedupe_key.as_str()).collect();
+    let mut tx = pool.begin().await?;
+    // Placeholder rows (rank -1) for new messages: they give the lock something to hold.
+    sqlx::query(
+        "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified)
+         SELECT u, '', -1, NULL, 0, FALSE FROM UNNEST($1::TEXT[]) AS u ORDER BY u
+         ON CONFLICT (message_uuid) DO NOTHING",
+    )
+    .bind(&uuids)
+    .execute(&mut *tx)
+    .await?;
+    let mut states = HashMap::new();
+    let rows = sqlx::query(
+        "SELECT message_uuid, status, status_rank, error_code, updated_at, failure_notified FROM messages
+         WHERE message_uuid = ANY($1) ORDER BY message_uuid FOR UPDATE",
+    )
+    .bind(&uuids)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let rank: i32 = row.try_get("status_rank")?;
+        if rank < 0 {
+            continue; // created by this batch: no state yet
+        }
+        let status: String = row.try_get("status")?;
+        states.insert(
+            row.try_get("message_uuid")?,
+            State {
+                current: Current {
+                    rank,
+                    is_failure: Status::parse(&status).is_failure(),
+                    notified: row.try_get("failure_notified")?,
+                },
+                status,
+                error_code: row.try_get("error_code")?,
+                updated_at: row.try_get("updated_at")?,
+                dirty: false,
+            },
+        );
+    }
+    let mut seen = HashSet::new();
+    for row in sqlx::query("SELECT dedupe_key FROM message_events WHERE dedupe_key = ANY($1)")
+        .bind(&keys)
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        seen.insert(row.try_get(0)?);
+    }
+    let Plan {
+        outcomes,
+        new_events,
+        dirty,
+    } = plan(events, states, seen);
+    for chunk in new_events.chunks(CHUNK) {
+        let mut query = QueryBuilder::<Postgres>::new(
+            "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params) ",
+        );
+        query.push_values(chunk, |mut row, (event, out_of_order)| {
+            row.push_bind(&event.message_uuid)
+                .push_bind(&event.dedupe_key)
+                .push_bind(&event.status)
+                .push_bind(&event.raw_status)
+                .push_bind(&event.error_code)
+                .push_bind(event.sequence)
+                .push_bind(*out_of_order)
+                .push_bind(event.received_at)
+                .push_bind(&event.params);
+        });
+        query.build().execute(&mut *tx).await?;
+    }
+    for chunk in dirty.chunks(CHUNK) {
+        let mut query = QueryBuilder::<Postgres>::new(
+            "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified) ",
+        );
+        query.push_values(chunk, |mut row, (uuid, state)| {
+            row.push_bind(uuid)
+                .push_bind(&state.status)
+                .push_bind(state.current.rank)
+                .push_bind(&state.error_code)
+                .push_bind(state.updated_at)
+                .push_bind(state.current.notified);
+        });
+        query.push(
+            " ON CONFLICT (message_uuid) DO UPDATE SET status = EXCLUDED.status, status_rank = EXCLUDED.status_rank,
+              error_code = EXCLUDED.error_code, updated_at = EXCLUDED.updated_at, failure_notified = EXCLUDED.failure_notified",
+        );
+        query.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }
 
 #[async_trait::async_trait]
@@ -151,9 +223,15 @@ impl CallbackStore for PostgresStore {
             params: params.to_form(),
             ..NewEvent::new(status)
         };
-        self.record(&event)
+        let (reply, outcome) = oneshot::channel();
+        let closed = || Error::Storage {
+            message: "record status: the PostgreSQL writers stopped".to_owned(),
+        };
+        self.batches
+            .send(Job { event, reply })
             .await
-            .map_err(|e| unavailable("record status", &e))
+            .map_err(|_| closed())?;
+        outcome.await.map_err(|_| closed())?
     }
 
     async fn record_inbound(

@@ -21,7 +21,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    decide, fingerprint, now_micros, rfc3339, unavailable, Current, NewEvent, STORE_TIMEOUT,
+    fingerprint, now_micros, plan, rfc3339, unavailable, Current, NewEvent, Plan, State, CHUNK,
+    STORE_TIMEOUT,
 };
 
 /// The SQLite store.
@@ -158,50 +159,11 @@ async fn write_batch(
             );
         }
     }
-    let mut outcomes = Vec::with_capacity(events.len());
-    let mut new_events = Vec::with_capacity(events.len());
-    for event in events {
-        if !seen.insert(event.dedupe_key.clone()) {
-            outcomes.push(EventOutcome {
-                duplicate: true,
-                ..EventOutcome::default()
-            });
-            continue;
-        }
-        let decision = decide(states.get(&event.message_uuid).map(|s| s.current), event);
-        let state = states
-            .entry(event.message_uuid.clone())
-            .or_insert_with(|| State {
-                current: Current {
-                    rank: event.rank,
-                    is_failure: event.is_failure,
-                    notified: false,
-                },
-                status: event.status.clone(),
-                error_code: event.error_code.clone(),
-                updated_at: event.received_at,
-                dirty: true,
-            });
-        if decision.apply {
-            state.current.rank = event.rank;
-            state.current.is_failure = event.is_failure;
-            state.status.clone_from(&event.status);
-            state.error_code.clone_from(&event.error_code);
-            state.updated_at = event.received_at;
-            state.dirty = true;
-        }
-        if decision.notify_failure {
-            state.current.notified = true;
-            state.dirty = true;
-        }
-        new_events.push((*event, decision.out_of_order));
-        outcomes.push(EventOutcome {
-            duplicate: false,
-            status_changed: decision.apply,
-            out_of_order: decision.out_of_order,
-            notify_failure: decision.notify_failure,
-        });
-    }
+    let Plan {
+        outcomes,
+        new_events,
+        dirty,
+    } = plan(events, states, seen);
     for chunk in new_events.chunks(CHUNK) {
         let mut query = QueryBuilder::<Sqlite>::new(
             "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params) ",
@@ -219,13 +181,12 @@ async fn write_batch(
         });
         query.build().execute(&mut *tx).await?;
     }
-    let dirty: Vec<(&String, &State)> = states.iter().filter(|(_, s)| s.dirty).collect();
     for chunk in dirty.chunks(CHUNK) {
         let mut query = QueryBuilder::<Sqlite>::new(
             "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified) ",
         );
         query.push_values(chunk, |mut row, (uuid, state)| {
-            row.push_bind(*uuid)
+            row.push_bind(uuid)
                 .push_bind(&state.status)
                 .push_bind(state.current.rank)
                 .push_bind(&state.error_code)
@@ -240,19 +201,6 @@ async fn write_batch(
     }
     tx.commit().await?;
     Ok(outcomes)
-}
-
-/// Rows per multi-row statement (well under SQLite's limit on bound variables).
-const CHUNK: usize = 100;
-
-/// A message's state while a batch is decided.
-#[derive(Debug)]
-struct State {
-    current: Current,
-    status: String,
-    error_code: Option<String>,
-    updated_at: i64,
-    dirty: bool,
 }
 
 #[async_trait::async_trait]
