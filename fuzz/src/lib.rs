@@ -257,20 +257,11 @@ pub fn form_decode(data: &[u8]) {
 // parse_callback
 // ---------------------------------------------------------------------------------------
 
-/// The value a typed callback holds for a required field: the value of a key sent once
-/// equals `Params::get`; for a key sent several times, the callback holds the last value
-/// in sorted order (see the README: a known, documented divergence from `get`).
+/// The value a typed callback holds for a required field is the one `Params::get`
+/// returns: the first in sorted order when a key is repeated (the others go to `extra`).
 fn check_required(params: &Params, key: &str, typed: &str) {
-    let all: Vec<&str> = params.get_all(key).collect();
     assert!(!typed.is_empty(), "required field {key} is empty");
-    match all.as_slice() {
-        [one] => {
-            assert_eq!(typed, *one, "{key}");
-            assert_eq!(params.get(key), Some(typed), "{key}");
-        }
-        [.., last] => assert_eq!(typed, *last, "{key}: {all:?}"),
-        [] => panic!("required field {key} parsed but absent from the params"),
-    }
+    assert_eq!(params.get(key), Some(typed), "{key}");
 }
 
 /// `from_params` of every callback type on decoded arbitrary bytes: never panics; when

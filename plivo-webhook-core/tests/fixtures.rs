@@ -317,6 +317,21 @@ fn voice_fixtures_parse_into_voice_callback() {
 }
 
 #[test]
+fn a_repeated_key_reads_as_params_get_does() {
+    let params =
+        Params::decode(b"MessageUUID=b&MessageUUID=a&From=x&To=y&Status=sent&Status=delivered");
+    let status = MessageStatus::from_params(&params).unwrap();
+    assert_eq!(status.message_uuid, params.get("MessageUUID").unwrap());
+    assert_eq!(status.message_uuid, "a");
+    assert_eq!(status.status, Status::Delivered);
+    assert_eq!(
+        status.extra.get("MessageUUID").map(String::as_str),
+        Some("b")
+    );
+    assert_eq!(status.extra.get("Status").map(String::as_str), Some("sent"));
+}
+
+#[test]
 fn required_fields_are_enforced() {
     let err = MessageStatus::from_params(&Params::decode(b"From=a&To=b&Status=sent")).unwrap_err();
     assert!(err.to_string().contains("MessageUUID"));

@@ -116,7 +116,14 @@ impl FromParams for InboundMessage {
             extra: Extra::new(),
         };
         let extra = &mut m.extra;
+        let mut previous = None;
         for (key, value) in params {
+            // A repeated key: the first value (as `Params::get` returns) is the field's,
+            // the others are kept in `extra`.
+            if previous.replace(key) == Some(key) {
+                keep(extra, key, value);
+                continue;
+            }
             match key {
                 "MessageUUID" => message_uuid = text(value),
                 "From" => from = text(value),

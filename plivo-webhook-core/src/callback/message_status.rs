@@ -161,7 +161,14 @@ impl FromParams for MessageStatus {
             extra: Extra::new(),
         };
         let extra = &mut s.extra;
+        let mut previous = None;
         for (key, value) in params {
+            // A repeated key: the first value (as `Params::get` returns) is the field's,
+            // the others are kept in `extra`.
+            if previous.replace(key) == Some(key) {
+                keep(extra, key, value);
+                continue;
+            }
             let time = || (!value.is_empty()).then(|| Timestamp::parse(value));
             match key {
                 "MessageUUID" => message_uuid = text(value),
