@@ -4,7 +4,7 @@
 //! its reason and diagnosis, and that a message's timeline opens on click.
 //!
 //! Needs `chromium` and `chromium-driver` (`apt-get install chromium chromium-driver`);
-//! `#[ignore]`d so that a plain `cargo test` does not need them, and CI runs it with
+//! ignored (`#[ignore = "…"]`) so that a plain `cargo test` does not need them, and CI runs it with
 //! `--include-ignored` after installing them. Without them it fails, saying so.
 //!
 //! `DASHBOARD_SCREENSHOT=path.png` also saves a screenshot of the axum receiver's page

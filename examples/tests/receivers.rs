@@ -1,5 +1,5 @@
 //! End-to-end tests of both receivers over real TCP, on SQLite temp files and on
-//! PostgreSQL (`DATABASE_URL`; `#[ignore]`d unless run with `--include-ignored`).
+//! PostgreSQL (`DATABASE_URL`; ignored (`#[ignore = "…"]`) unless run with `--include-ignored`).
 
 mod support;
 
@@ -375,20 +375,8 @@ async fn postgres_locked_gives_503_then_recovers() {
 /// The optional replay defence: the same signed request sent again is acknowledged
 /// without acting on it; without the defence it is a harmless duplicate.
 async fn replayed_request(server: &Server) -> (String, String) {
-    use plivo_webhook_core::testing::Signer;
     let body = status_body(&uuid(), "delivered", 3, "");
-    let signed =
-        Signer::new(TOKEN).sign("POST", &format!("{BASE}/api/plivo/status"), body.as_bytes());
-    let mut replies = Vec::new();
-    for _ in 0..2 {
-        let mut request = client()
-            .post(server.url("/api/plivo/status"))
-            .body(body.clone());
-        for (name, value) in signed.headers() {
-            request = request.header(name, value);
-        }
-        replies.push(request.send().await.unwrap().text().await.unwrap());
-    }
+    let replies = send_same_signed(&[server, server], &body).await;
     (replies[0].clone(), replies[1].clone())
 }
 

@@ -113,21 +113,7 @@ async fn replay_protection_shared_through_postgres() {
     let a = Server::start("axum-receiver", &url, &[("REPLAY_PROTECTION", "postgres")]);
     let b = Server::start("actix-receiver", &url, &[("REPLAY_PROTECTION", "postgres")]);
     let body = status_body(&uuid(), "sent", 2, "");
-    let signed = plivo_webhook_core::testing::Signer::new(TOKEN).sign(
-        "POST",
-        &format!("{BASE}/api/plivo/status"),
-        body.as_bytes(),
-    );
-    let mut replies = Vec::new();
-    for server in [&a, &b] {
-        let mut request = client()
-            .post(server.url("/api/plivo/status"))
-            .body(body.clone());
-        for (name, value) in signed.headers() {
-            request = request.header(name, value);
-        }
-        replies.push(request.send().await.unwrap().text().await.unwrap());
-    }
+    let replies = send_same_signed(&[&a, &b], &body).await;
     assert!(
         replies[0].contains(r#""duplicate":false"#),
         "{}",

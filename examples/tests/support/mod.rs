@@ -135,6 +135,24 @@ pub async fn get_signed(server: &Server, path: &str, query: &str) -> (u16, Strin
     (status, response.text().await.unwrap_or_default())
 }
 
+/// Signs one status callback once and sends the very same request (nonce and signature
+/// included, as a replay would) to each server in turn; returns the response bodies.
+pub async fn send_same_signed(servers: &[&Server], body: &str) -> Vec<String> {
+    let signed =
+        Signer::new(TOKEN).sign("POST", &format!("{BASE}/api/plivo/status"), body.as_bytes());
+    let mut replies = Vec::new();
+    for server in servers {
+        let mut request = client()
+            .post(server.url("/api/plivo/status"))
+            .body(body.to_owned());
+        for (name, value) in signed.headers() {
+            request = request.header(name, value);
+        }
+        replies.push(request.send().await.unwrap().text().await.unwrap());
+    }
+    replies
+}
+
 pub async fn status_of(server: &Server, uuid: &str) -> (u16, serde_json::Value) {
     let response = client()
         .get(server.url(&format!("/api/messages/{uuid}")))
@@ -154,7 +172,7 @@ pub fn uuid() -> String {
     )
 }
 
-/// The PostgreSQL URL from `DATABASE_URL` (the tests using it are `#[ignore]`d unless
+/// The PostgreSQL URL from `DATABASE_URL` (the tests using it are ignored (`#[ignore = "…"]`) unless
 /// run with `--include-ignored`, as CI does).
 pub fn postgres_url() -> String {
     std::env::var("DATABASE_URL")
