@@ -392,3 +392,28 @@ async fn replay_protection_in_memory() {
         assert!(second.contains(r#""duplicate":true"#), "{second}");
     }
 }
+
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully() {
+    for bin in RECEIVERS {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(bin, &sqlite_url(&dir), &[]);
+        let id = uuid();
+        let (code, _) = post_signed(
+            &server,
+            "/api/plivo/status",
+            &status_body(&id, "sent", 2, ""),
+            TOKEN,
+        )
+        .await;
+        assert_eq!(code, 200);
+        let status = server.terminate(Duration::from_secs(15));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "{bin} did not exit cleanly on SIGTERM: {status:?}"
+        );
+        // What it acknowledged is still there.
+        let server = Server::start(bin, &sqlite_url(&dir), &[]);
+        assert_eq!(status_of(&server, &id).await.1["status"], "sent");
+    }
+}
