@@ -5,6 +5,7 @@
 //! current status never moves backwards, and the first transition to a failure is flagged
 //! for notification inside the same transaction.
 
+mod batch;
 mod memory;
 mod postgres;
 mod replay;

@@ -13,9 +13,9 @@ use plivo_webhook_core::{
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{Postgres, QueryBuilder, Row};
-use tokio::sync::{mpsc, oneshot};
+use sqlx::{Postgres, Row};
 
+use super::batch::{insert_events, upsert_messages, BatchWrite, Batcher};
 use super::{
     fingerprint, now_micros, plan, rfc3339, unavailable, Current, NewEvent, Plan, State, CHUNK,
     STORE_TIMEOUT,
@@ -25,18 +25,8 @@ use super::{
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
-    batches: mpsc::Sender<Job>,
+    batches: Batcher,
 }
-
-/// A status event waiting for the writer, and where to send its outcome.
-#[derive(Debug)]
-struct Job {
-    event: NewEvent,
-    reply: oneshot::Sender<Result<EventOutcome, Error>>,
-}
-
-/// Most status events written in one transaction.
-const MAX_BATCH: usize = 128;
 
 /// Transactions written at once per instance (each waits mostly on its commit's fsync).
 const WRITERS: usize = 4;
@@ -65,11 +55,7 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| format!("cannot migrate PostgreSQL database: {e}"))?;
-        let (batches, jobs) = mpsc::channel(4 * MAX_BATCH);
-        let jobs = std::sync::Arc::new(tokio::sync::Mutex::new(jobs));
-        for _ in 0..WRITERS {
-            tokio::spawn(write_batches(pool.clone(), jobs.clone()));
-        }
+        let batches = Batcher::start(&PostgresWriter(pool.clone()), WRITERS);
         Ok(PostgresStore { pool, batches })
     }
 
@@ -77,36 +63,6 @@ impl PostgresStore {
     #[must_use]
     pub fn pool(&self) -> PgPool {
         self.pool.clone()
-    }
-}
-
-/// Group commit, as for SQLite: events arriving while transactions are being written go
-/// into the next one, so one commit (one WAL flush) serves many callbacks. A few writers
-/// run at once; each caller gets its outcome after its transaction committed, or the
-/// error (503) with nothing of the transaction kept.
-async fn write_batches(
-    pool: PgPool,
-    jobs: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    loop {
-        if jobs.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
-            return;
-        }
-        let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
-        match write_batch(&pool, &events).await {
-            Ok(outcomes) => {
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
-                }
-            }
-            Err(err) => {
-                let err = unavailable("record status", &err);
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(err.clone()));
-                }
-            }
-        }
     }
 }
 
@@ -174,42 +130,30 @@ async fn write_batch(
         dirty,
     } = plan(events, states, seen);
     for chunk in new_events.chunks(CHUNK) {
-        let mut query = QueryBuilder::<Postgres>::new(
-            "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params) ",
-        );
-        query.push_values(chunk, |mut row, (event, out_of_order)| {
-            row.push_bind(&event.message_uuid)
-                .push_bind(&event.dedupe_key)
-                .push_bind(&event.status)
-                .push_bind(&event.raw_status)
-                .push_bind(&event.error_code)
-                .push_bind(event.sequence)
-                .push_bind(*out_of_order)
-                .push_bind(event.received_at)
-                .push_bind(&event.params);
-        });
-        query.build().execute(&mut *tx).await?;
+        insert_events::<'_, Postgres>(chunk)
+            .build()
+            .execute(&mut *tx)
+            .await?;
     }
     for chunk in dirty.chunks(CHUNK) {
-        let mut query = QueryBuilder::<Postgres>::new(
-            "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified) ",
-        );
-        query.push_values(chunk, |mut row, (uuid, state)| {
-            row.push_bind(uuid)
-                .push_bind(&state.status)
-                .push_bind(state.current.rank)
-                .push_bind(&state.error_code)
-                .push_bind(state.updated_at)
-                .push_bind(state.current.notified);
-        });
-        query.push(
-            " ON CONFLICT (message_uuid) DO UPDATE SET status = EXCLUDED.status, status_rank = EXCLUDED.status_rank,
-              error_code = EXCLUDED.error_code, updated_at = EXCLUDED.updated_at, failure_notified = EXCLUDED.failure_notified",
-        );
-        query.build().execute(&mut *tx).await?;
+        upsert_messages::<'_, Postgres>(chunk)
+            .build()
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// The Postgres side of the group commit.
+#[derive(Debug, Clone)]
+struct PostgresWriter(PgPool);
+
+#[async_trait::async_trait]
+impl BatchWrite for PostgresWriter {
+    async fn write(&self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error> {
+        write_batch(&self.0, events).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -223,15 +167,7 @@ impl CallbackStore for PostgresStore {
             params: params.to_form(),
             ..NewEvent::new(status)
         };
-        let (reply, outcome) = oneshot::channel();
-        let closed = || Error::Storage {
-            message: "record status: the PostgreSQL writers stopped".to_owned(),
-        };
-        self.batches
-            .send(Job { event, reply })
-            .await
-            .map_err(|_| closed())?;
-        outcome.await.map_err(|_| closed())?
+        self.batches.record(event).await
     }
 
     async fn record_inbound(

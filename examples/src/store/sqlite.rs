@@ -18,8 +18,8 @@ use sqlx::sqlite::{
 use std::collections::{HashMap, HashSet};
 
 use sqlx::{QueryBuilder, Row, Sqlite};
-use tokio::sync::{mpsc, oneshot};
 
+use super::batch::{insert_events, upsert_messages, BatchWrite, Batcher};
 use super::{
     fingerprint, now_micros, plan, rfc3339, unavailable, Current, NewEvent, Plan, State, CHUNK,
     STORE_TIMEOUT,
@@ -30,18 +30,8 @@ use super::{
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    batches: mpsc::Sender<Job>,
+    batches: Batcher,
 }
-
-/// A status event waiting for the writer, and where to send its outcome.
-#[derive(Debug)]
-struct Job {
-    event: NewEvent,
-    reply: oneshot::Sender<Result<EventOutcome, Error>>,
-}
-
-/// Most status events written in one transaction.
-const MAX_BATCH: usize = 128;
 
 impl SqliteStore {
     /// Opens (creating if missing) the database and applies the migrations.
@@ -75,37 +65,13 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(|e| format!("cannot open SQLite database: {e}"))?;
-        let (batches, jobs) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(write_batches(writer.clone(), jobs));
+        // One writer: SQLite has one writer connection anyway.
+        let batches = Batcher::start(&SqliteWriter(writer.clone()), 1);
         Ok(SqliteStore {
             writer,
             reader,
             batches,
         })
-    }
-}
-
-/// Group commit: the status events that arrive while a transaction is being written go
-/// into the next one, so that one commit serves many callbacks. Each caller still gets
-/// its own outcome, and only after the commit; if the transaction fails, every caller in
-/// it gets the error (503) and nothing of it is kept.
-async fn write_batches(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
-        match write_batch(&writer, &events).await {
-            Ok(outcomes) => {
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
-                }
-            }
-            Err(err) => {
-                let err = unavailable("record status", &err);
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(err.clone()));
-                }
-            }
-        }
     }
 }
 
@@ -165,42 +131,30 @@ async fn write_batch(
         dirty,
     } = plan(events, states, seen);
     for chunk in new_events.chunks(CHUNK) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params) ",
-        );
-        query.push_values(chunk, |mut row, (event, out_of_order)| {
-            row.push_bind(&event.message_uuid)
-                .push_bind(&event.dedupe_key)
-                .push_bind(&event.status)
-                .push_bind(&event.raw_status)
-                .push_bind(&event.error_code)
-                .push_bind(event.sequence)
-                .push_bind(*out_of_order)
-                .push_bind(event.received_at)
-                .push_bind(&event.params);
-        });
-        query.build().execute(&mut *tx).await?;
+        insert_events::<'_, Sqlite>(chunk)
+            .build()
+            .execute(&mut *tx)
+            .await?;
     }
     for chunk in dirty.chunks(CHUNK) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified) ",
-        );
-        query.push_values(chunk, |mut row, (uuid, state)| {
-            row.push_bind(uuid)
-                .push_bind(&state.status)
-                .push_bind(state.current.rank)
-                .push_bind(&state.error_code)
-                .push_bind(state.updated_at)
-                .push_bind(state.current.notified);
-        });
-        query.push(
-            " ON CONFLICT (message_uuid) DO UPDATE SET status = excluded.status, status_rank = excluded.status_rank,
-              error_code = excluded.error_code, updated_at = excluded.updated_at, failure_notified = excluded.failure_notified",
-        );
-        query.build().execute(&mut *tx).await?;
+        upsert_messages::<'_, Sqlite>(chunk)
+            .build()
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// The Sqlite side of the group commit.
+#[derive(Debug, Clone)]
+struct SqliteWriter(SqlitePool);
+
+#[async_trait::async_trait]
+impl BatchWrite for SqliteWriter {
+    async fn write(&self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error> {
+        write_batch(&self.0, events).await
+    }
 }
 
 #[async_trait::async_trait]
@@ -214,15 +168,7 @@ impl CallbackStore for SqliteStore {
             params: params.to_form(),
             ..NewEvent::new(status)
         };
-        let (reply, outcome) = oneshot::channel();
-        let closed = || Error::Storage {
-            message: "record status: the SQLite writer stopped".to_owned(),
-        };
-        self.batches
-            .send(Job { event, reply })
-            .await
-            .map_err(|_| closed())?;
-        outcome.await.map_err(|_| closed())?
+        self.batches.record(event).await
     }
 
     async fn record_inbound(
