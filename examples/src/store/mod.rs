@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use plivo_webhook_core::{
-    CallbackStore, DeadLetter, Error, EventOutcome, MessageStatus, NonceStore, Status,
+    CallbackStore, DeadLetter, Error, EventOutcome, MessageStatus, NonceStore, Status, StoredEvent,
+    StoredMessage,
 };
 use sha2::{Digest, Sha256};
 
@@ -262,6 +263,49 @@ pub(crate) fn plan<'a>(
         outcomes,
         new_events,
         dirty,
+    }
+}
+
+/// A `messages` row as the read paths select it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    message_uuid: String,
+    status: String,
+    error_code: Option<String>,
+    updated_at: i64,
+}
+
+impl MessageRow {
+    pub(crate) fn into_stored(self, events: Vec<StoredEvent>) -> StoredMessage {
+        StoredMessage {
+            message_uuid: self.message_uuid,
+            status: self.status,
+            error_code: self.error_code,
+            updated_at: rfc3339(self.updated_at),
+            events,
+        }
+    }
+}
+
+/// A `message_events` row as the read paths select it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct EventRow {
+    status: String,
+    error_code: Option<String>,
+    sequence: Option<i64>,
+    received_at: i64,
+    out_of_order: bool,
+}
+
+impl From<EventRow> for StoredEvent {
+    fn from(row: EventRow) -> Self {
+        StoredEvent {
+            status: row.status,
+            error_code: row.error_code,
+            sequence: row.sequence,
+            received_at: rfc3339(row.received_at),
+            out_of_order: row.out_of_order,
+        }
     }
 }
 

@@ -17,9 +17,10 @@ use sqlx::{Postgres, Row};
 
 use super::batch::{insert_events, upsert_messages, BatchWrite, Batcher};
 use super::{
-    fingerprint, now_micros, plan, rfc3339, unavailable, Current, NewEvent, Plan, State, CHUNK,
+    fingerprint, now_micros, plan, unavailable, Current, NewEvent, Plan, State, CHUNK,
     STORE_TIMEOUT,
 };
+use super::{EventRow, MessageRow};
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -211,8 +212,8 @@ impl CallbackStore for PostgresStore {
 
     async fn message(&self, message_uuid: &str) -> Result<Option<StoredMessage>, Error> {
         let read = async {
-            let Some(row) = sqlx::query(
-                "SELECT status, error_code, updated_at FROM messages WHERE message_uuid = $1",
+            let Some(row) = sqlx::query_as::<_, MessageRow>(
+                "SELECT message_uuid, status, error_code, updated_at FROM messages WHERE message_uuid = $1",
             )
             .bind(message_uuid)
             .fetch_optional(&self.pool)
@@ -220,30 +221,15 @@ impl CallbackStore for PostgresStore {
             else {
                 return Ok(None);
             };
-            let events = sqlx::query(
+            let events = sqlx::query_as::<_, EventRow>(
                 "SELECT status, error_code, sequence, received_at, out_of_order FROM message_events WHERE message_uuid = $1 ORDER BY id",
             )
             .bind(message_uuid)
             .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|e| {
-                Ok(StoredEvent {
-                    status: e.try_get("status")?,
-                    error_code: e.try_get("error_code")?,
-                    sequence: e.try_get("sequence")?,
-                    received_at: rfc3339(e.try_get("received_at")?),
-                    out_of_order: e.try_get("out_of_order")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
-            Ok::<_, sqlx::Error>(Some(StoredMessage {
-                message_uuid: message_uuid.to_owned(),
-                status: row.try_get("status")?,
-                error_code: row.try_get("error_code")?,
-                updated_at: rfc3339(row.try_get("updated_at")?),
-                events,
-            }))
+            .await?;
+            Ok::<_, sqlx::Error>(Some(
+                row.into_stored(events.into_iter().map(StoredEvent::from).collect()),
+            ))
         };
         read.await.map_err(|e| unavailable("read message", &e))
     }
@@ -253,7 +239,7 @@ impl CallbackStore for PostgresStore {
         status: Option<&str>,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, Error> {
-        sqlx::query(
+        sqlx::query_as::<_, MessageRow>(
             "SELECT message_uuid, status, error_code, updated_at FROM messages
              WHERE ($1::TEXT IS NULL OR status = $1) ORDER BY updated_at DESC, message_uuid LIMIT $2",
         )
@@ -261,19 +247,7 @@ impl CallbackStore for PostgresStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
-        .and_then(|rows| {
-            rows.into_iter()
-                .map(|row| {
-                    Ok(StoredMessage {
-                        message_uuid: row.try_get("message_uuid")?,
-                        status: row.try_get("status")?,
-                        error_code: row.try_get("error_code")?,
-                        updated_at: rfc3339(row.try_get("updated_at")?),
-                        events: Vec::new(),
-                    })
-                })
-                .collect()
-        })
+        .map(|rows| rows.into_iter().map(|row| row.into_stored(Vec::new())).collect())
         .map_err(|e| unavailable("list messages", &e))
     }
 
