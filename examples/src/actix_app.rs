@@ -8,17 +8,10 @@ use plivo_webhook_core::Verified;
 use crate::receiver::{Receiver, Reply};
 
 impl Responder for Reply {
-    type Body = String;
+    type Body = actix_web::body::BoxBody;
 
-    fn respond_to(self, _req: &HttpRequest) -> HttpResponse<String> {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        HttpResponse::with_body(status, self.body).map_body(|head, body| {
-            head.headers_mut().insert(
-                actix_web::http::header::CONTENT_TYPE,
-                actix_web::http::header::HeaderValue::from_static(self.content_type),
-            );
-            body
-        })
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        into_response(self)
     }
 }
 

@@ -1,6 +1,7 @@
 //! What both receivers do, framework-free: verify (done by the adapters), parse, store,
 //! answer. The axum and actix-web wiring only translate requests and [`Reply`]s.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,8 +24,8 @@ pub struct Reply {
     pub status: u16,
     /// `Content-Type`.
     pub content_type: &'static str,
-    /// Body.
-    pub body: String,
+    /// Body (static answers are not copied).
+    pub body: Cow<'static, str>,
 }
 
 impl Reply {
@@ -32,7 +33,7 @@ impl Reply {
         Reply {
             status,
             content_type: "application/json",
-            body: body.to_string(),
+            body: body.to_string().into(),
         }
     }
 
@@ -40,7 +41,7 @@ impl Reply {
         Reply {
             status: 200,
             content_type: "application/json",
-            body: body.to_owned(),
+            body: Cow::Borrowed(body),
         }
     }
 
@@ -374,7 +375,7 @@ impl Receiver {
         Reply {
             status: 200,
             content_type: "text/plain; version=0.0.4",
-            body: self.metrics.render(),
+            body: self.metrics.render().into(),
         }
     }
 }

@@ -88,12 +88,12 @@ pub async fn handle(receiver: &Arc<Receiver>, request: Request<'_>) -> Answer {
         "/dashboard/app.js" => Reply {
             status: 200,
             content_type: "text/javascript; charset=utf-8",
-            body: include_str!("assets/app.js").to_owned(),
+            body: include_str!("assets/app.js").into(),
         },
         "/dashboard/app.css" => Reply {
             status: 200,
             content_type: "text/css; charset=utf-8",
-            body: include_str!("assets/app.css").to_owned(),
+            body: include_str!("assets/app.css").into(),
         },
         "/dashboard/events" => {
             let after = resume_after(request.last_event_id.or_else(|| params.get("after")));
@@ -119,7 +119,7 @@ pub fn not_found() -> Reply {
     Reply {
         status: 404,
         content_type: "text/plain; charset=utf-8",
-        body: "not found".to_owned(),
+        body: "not found".into(),
     }
 }
 
@@ -127,7 +127,7 @@ fn html(status: u16, body: String) -> Reply {
     Reply {
         status,
         content_type: HTML,
-        body,
+        body: body.into(),
     }
 }
 
@@ -197,7 +197,9 @@ fn feed_json(feed: &Feed, params: &Params) -> Reply {
     Reply {
         status: 200,
         content_type: "application/json",
-        body: serde_json::json!({ "epoch": epoch(), "entries": items }).to_string(),
+        body: serde_json::json!({ "epoch": epoch(), "entries": items })
+            .to_string()
+            .into(),
     }
 }
 
