@@ -6,10 +6,10 @@
 //! `%XX` is a byte, a malformed escape stays literal, and the decoded bytes are read as
 //! UTF-8 with invalid sequences replaced by U+FFFD.
 //!
-//! Decoding is lazy: a [`Text`] borrows the raw bytes and is decoded while it is compared
-//! or hashed, so verifying an ASCII callback allocates nothing. Only text whose decoded
-//! bytes are not ASCII is decoded eagerly (and then owned), because only then can the
-//! lossy UTF-8 rule change the bytes.
+//! A [`Form`] records where each key and value lies in the raw bytes; nothing is copied.
+//! Text is decoded while it is compared or hashed, so verifying an ASCII callback
+//! allocates nothing. Only text whose decoded bytes are not ASCII is decoded up front
+//! (into one string per form), because only then can the lossy UTF-8 rule change bytes.
 
 use std::cmp::Ordering;
 
@@ -18,164 +18,352 @@ use smallvec::SmallVec;
 /// Pairs kept inline before spilling to the heap: a Plivo callback has at most ~25.
 pub(crate) const INLINE_PAIRS: usize = 32;
 
-/// Decoded pairs, in arrival order until sorted.
-pub(crate) type Pairs<'a> = SmallVec<[Pair<'a>; INLINE_PAIRS]>;
+/// Longest form data decoded: positions are kept as `u32`. The verifier's body limit
+/// cannot be set above it.
+pub(crate) const MAX_FORM_BYTES: usize = u32::MAX as usize;
 
-/// Pairs of a URL's own query: usually none or a few.
-pub(crate) type QueryPairs<'a> = SmallVec<[Pair<'a>; 4]>;
-
-/// One form-decoded text (a key or a value), decoded on demand.
-#[derive(Debug, Clone)]
-pub(crate) enum Text<'a> {
-    /// ASCII with no `+` or `%`: the raw bytes are the decoded bytes.
-    Plain(&'a [u8]),
-    /// ASCII raw bytes with `+` or `%` whose decoded bytes are all ASCII.
-    Escaped(&'a [u8]),
-    /// Decoded eagerly because the result is not ASCII (lossy UTF-8 applied).
-    Owned(Box<str>),
+/// Decoded pairs of one piece of form data, in arrival order until [`Form::sort`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Form<'a> {
+    raw: &'a [u8],
+    entries: SmallVec<[Entry; INLINE_PAIRS]>,
+    /// Decoded text of non-ASCII keys and values, back to back.
+    decoded: String,
 }
 
-/// A decoded key and value.
-#[derive(Debug, Clone)]
-pub(crate) struct Pair<'a> {
+/// One pair: plain old data, so building and sorting move 32 bytes, not strings.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
     /// Sort key: the first bytes of a plain key (see [`prefix_of`]).
     prefix: u64,
-    pub(crate) key: Text<'a>,
-    pub(crate) value: Text<'a>,
+    key: Span,
+    value: Span,
 }
 
-/// Splits raw form data into decoded pairs.
-pub(crate) fn parse(raw: &[u8]) -> Pairs<'_> {
-    let mut pairs = Pairs::new();
-    extend(&mut pairs, raw);
-    pairs
+/// Where a key or value lies: in the raw bytes, or (decoded) in [`Form::decoded`].
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u32,
+    end: u32,
+    kind: Kind,
 }
 
-/// Byte classes for the one-pass scan.
-const PLAIN: u8 = 0;
-const AMP: u8 = 1;
-const EQ: u8 = 2;
-const PLUS: u8 = 3;
-const PERCENT: u8 = 4;
-const HIGH: u8 = 5;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// ASCII with no `+` or `%`: the raw bytes are the decoded bytes.
+    Plain,
+    /// ASCII raw bytes with `+` or `%` whose decoded bytes are all ASCII.
+    Escaped,
+    /// Not ASCII once decoded: decoded eagerly into [`Form::decoded`].
+    Decoded,
+}
 
-static CLASS: [u8; 256] = {
-    let mut table = [PLAIN; 256];
-    let mut b = 0x80;
-    while b < 256 {
-        table[b] = HIGH;
-        b += 1;
+/// A decoded key or value, borrowed from a [`Form`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Text<'a> {
+    /// `raw[start..end]` are the decoded bytes. The whole `raw` is kept so that a sink
+    /// may copy in fixed-size blocks that overrun the text (see [`Sink::put_within`]).
+    Plain {
+        raw: &'a [u8],
+        start: usize,
+        end: usize,
+    },
+    /// Raw bytes with `+` or `%`, decoded on the fly; the result is ASCII.
+    Escaped(&'a [u8]),
+    /// Decoded text (lossy UTF-8 applied).
+    Decoded(&'a str),
+}
+
+/// Where decoded bytes go: an HMAC state, a buffer.
+pub(crate) trait Sink {
+    /// Appends `bytes`.
+    fn put(&mut self, bytes: &[u8]);
+
+    /// Appends `src[start..end]`. A sink may read past `end` within `src` (never past its
+    /// end) if that is cheaper than copying exactly.
+    #[inline(always)]
+    fn put_within(&mut self, src: &[u8], start: usize, end: usize) {
+        self.put(src.get(start..end).unwrap_or_default());
     }
-    table[b'&' as usize] = AMP;
-    table[b'=' as usize] = EQ;
-    table[b'+' as usize] = PLUS;
-    table[b'%' as usize] = PERCENT;
-    table
-};
-
-/// Whether any byte of `word` is `&`, `=`, `+`, `%` or not ASCII (SWAR: a byte equal
-/// to `c` becomes zero in `word ^ c`, and `(x - 0x01..) & !x & 0x80..` flags zero bytes).
-#[inline(always)]
-fn has_special(word: u64) -> bool {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
-    let hits = zero(word ^ (LOW * u64::from(b'&')))
-        | zero(word ^ (LOW * u64::from(b'=')))
-        | zero(word ^ (LOW * u64::from(b'+')))
-        | zero(word ^ (LOW * u64::from(b'%')))
-        | (word & HIGH);
-    hits != 0
 }
 
-/// What a scan learned about a key or value.
-const ESCAPED: u8 = 1;
-const NON_ASCII: u8 = 2;
-
-/// Appends the pairs of `raw` to `pairs`, in one pass over the bytes.
-pub(crate) fn extend<'a, A: smallvec::Array<Item = Pair<'a>>>(
-    pairs: &mut SmallVec<A>,
-    raw: &'a [u8],
-) {
-    let mut start = 0;
-    let mut eq = usize::MAX;
-    let mut key_flags = 0u8;
-    let mut value_flags = 0u8;
-    let mut i = 0;
-    while i < raw.len() {
-        // Skip eight ordinary bytes at a time.
-        if let Some(word) = raw.get(i..i + 8) {
-            let word = u64::from_le_bytes([
-                word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
-            ]);
-            if !has_special(word) {
-                i += 8;
-                continue;
-            }
-        }
-        let class = CLASS[usize::from(raw[i])];
-        if class != PLAIN {
-            let flags = if eq == usize::MAX {
-                &mut key_flags
-            } else {
-                &mut value_flags
-            };
-            match class {
-                AMP => {
-                    push(pairs, raw, start, eq, i, key_flags, value_flags);
-                    start = i + 1;
-                    eq = usize::MAX;
-                    key_flags = 0;
-                    value_flags = 0;
-                }
-                EQ if eq == usize::MAX => eq = i,
-                EQ => {}
-                PLUS => *flags |= ESCAPED,
-                PERCENT => {
-                    *flags |= ESCAPED;
-                    if hex_pair(raw, i + 1).is_some_and(|byte| byte >= 0x80) {
-                        *flags |= NON_ASCII;
-                    }
-                }
-                _ => *flags |= NON_ASCII,
-            }
-        }
-        i += 1;
+impl<F: FnMut(&[u8])> Sink for F {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self(bytes);
     }
-    push(pairs, raw, start, eq, raw.len(), key_flags, value_flags);
 }
 
-#[inline(always)]
-fn push<'a, A: smallvec::Array<Item = Pair<'a>>>(
-    pairs: &mut SmallVec<A>,
-    raw: &'a [u8],
-    start: usize,
-    eq: usize,
-    end: usize,
-    key_flags: u8,
-    value_flags: u8,
-) {
-    if start >= end {
-        return;
-    }
-    let (key, value) = if eq == usize::MAX {
-        (&raw[start..end], &raw[end..end])
-    } else {
-        (&raw[start..eq], &raw[eq + 1..end])
-    };
-    let key = Text::new(key, key_flags);
-    let prefix = match &key {
-        Text::Plain(raw) => prefix_of(raw),
-        _ => UNKNOWN_PREFIX,
-    };
-    pairs.push(Pair {
-        prefix,
-        key,
-        value: Text::new(value, value_flags),
-    });
-}
-/// Marks a key whose prefix was not computed (escaped or owned keys).
+/// Marks a key whose prefix was not computed (escaped or decoded keys).
 const UNKNOWN_PREFIX: u64 = u64::MAX;
+
+impl<'a> Form<'a> {
+    /// Splits `raw` into pairs, in one pass over the bytes.
+    pub(crate) fn parse(raw: &'a [u8]) -> Self {
+        let mut form = Form::default();
+        form.fill(raw);
+        form
+    }
+
+    /// Replaces the pairs with those of `raw` (in place: a `Form` is a kilobyte).
+    pub(crate) fn fill(&mut self, raw: &'a [u8]) {
+        let raw = raw.get(..MAX_FORM_BYTES).unwrap_or(raw);
+        self.raw = raw;
+        self.entries.clear();
+        self.decoded.clear();
+        let form = self;
+        let mut scan = Scan::default();
+        let mut chunks = raw.chunks_exact(64);
+        let mut base = 0;
+        for chunk in &mut chunks {
+            if let Ok(chunk) = <&[u8; 64]>::try_from(chunk) {
+                form.events(&mut scan, base, special_bits(chunk));
+            }
+            base += 64;
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            // Zero bytes are not special, so padding cannot add events.
+            let mut last = [0u8; 64];
+            last[..rest.len()].copy_from_slice(rest);
+            form.events(&mut scan, base, special_bits(&last));
+        }
+        form.close(&scan, raw.len());
+    }
+
+    /// Handles the special bytes of one 64-byte chunk starting at `base`.
+    #[inline(always)]
+    fn events(&mut self, scan: &mut Scan, base: usize, mut bits: u64) {
+        while bits != 0 {
+            let at = base + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            match self.raw.get(at).copied().unwrap_or_default() {
+                b'&' => {
+                    self.close(scan, at);
+                    *scan = Scan {
+                        start: at + 1,
+                        ..Scan::default()
+                    };
+                }
+                b'=' if scan.eq.is_none() => {
+                    scan.eq = Some(at);
+                    scan.key_escaped = scan.escaped;
+                    scan.escaped = false;
+                }
+                b'=' => {}
+                // `+`, `%` or a byte that is not ASCII.
+                _ => scan.escaped = true,
+            }
+        }
+    }
+
+    /// Records the segment that ends at `end` (an `&` or the end of the data).
+    #[inline(always)]
+    fn close(&mut self, scan: &Scan, end: usize) {
+        if scan.start >= end {
+            return;
+        }
+        if scan.key_escaped || scan.escaped {
+            return self.close_escaped(*scan, end);
+        }
+        // The common case, built in registers: plain key, plain value.
+        let key_end = scan.eq.unwrap_or(end);
+        let value_start = scan.eq.map_or(end, |eq| eq + 1);
+        // Positions fit: `raw` is at most `MAX_FORM_BYTES` long.
+        self.entries.push(Entry {
+            prefix: prefix_of(self.raw.get(scan.start..key_end).unwrap_or_default()),
+            key: Span {
+                start: scan.start as u32,
+                end: key_end as u32,
+                kind: Kind::Plain,
+            },
+            value: Span {
+                start: value_start as u32,
+                end: end as u32,
+                kind: Kind::Plain,
+            },
+        });
+    }
+
+    /// [`Form::close`] for a segment with `+`, `%` or bytes that are not ASCII.
+    #[inline(never)]
+    fn close_escaped(&mut self, scan: Scan, end: usize) {
+        let (key, value) = match scan.eq {
+            None => (
+                self.span(scan.start, end, scan.escaped),
+                self.span(end, end, false),
+            ),
+            Some(eq) => (
+                self.span(scan.start, eq, scan.key_escaped),
+                self.span(eq + 1, end, scan.escaped),
+            ),
+        };
+        let prefix = match key.kind {
+            Kind::Plain => prefix_of(
+                self.raw
+                    .get(key.start as usize..key.end as usize)
+                    .unwrap_or_default(),
+            ),
+            _ => UNKNOWN_PREFIX,
+        };
+        self.entries.push(Entry { prefix, key, value });
+    }
+
+    fn span(&mut self, start: usize, end: usize, escaped: bool) -> Span {
+        // Positions fit: `raw` is at most `MAX_FORM_BYTES` long.
+        let (start32, end32) = (start as u32, end as u32);
+        if !escaped {
+            return Span {
+                start: start32,
+                end: end32,
+                kind: Kind::Plain,
+            };
+        }
+        let raw = self.raw.get(start..end).unwrap_or_default();
+        if decodes_to_ascii(raw) {
+            Span {
+                start: start32,
+                end: end32,
+                kind: Kind::Escaped,
+            }
+        } else {
+            self.decode(raw)
+        }
+    }
+
+    /// Decodes non-ASCII text eagerly, applying the lossy UTF-8 rule.
+    #[cold]
+    fn decode(&mut self, raw: &[u8]) -> Span {
+        let bytes: Vec<u8> = Decoded::new(raw).collect();
+        let start = self.decoded.len();
+        self.decoded.push_str(&String::from_utf8_lossy(&bytes));
+        Span {
+            start: start as u32,
+            end: self.decoded.len() as u32,
+            kind: Kind::Decoded,
+        }
+    }
+
+    /// Sorts the pairs by key, then value, comparing decoded bytes (`str` order).
+    pub(crate) fn sort(&mut self) {
+        let Form {
+            raw,
+            entries,
+            decoded,
+        } = self;
+        entries.sort_unstable_by(|a, b| {
+            // Most comparisons end here, on the first 8 bytes of two plain keys.
+            if a.prefix != b.prefix && a.prefix != UNKNOWN_PREFIX && b.prefix != UNKNOWN_PREFIX {
+                return a.prefix.cmp(&b.prefix);
+            }
+            compare_texts(raw, decoded, a, b)
+        });
+    }
+
+    /// The number of pairs.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no pairs.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Writes every pair to `sink` as key, `between`, value, with `separator` between
+    /// pairs: the signing string's pieces, without building [`Text`]s for plain text.
+    #[inline(always)]
+    pub(crate) fn feed(&self, sink: &mut impl Sink, between: &[u8], separator: &[u8]) {
+        for (i, entry) in self.entries.iter().enumerate() {
+            if i > 0 && !separator.is_empty() {
+                sink.put(separator);
+            }
+            self.feed_span(entry.key, sink);
+            if !between.is_empty() {
+                sink.put(between);
+            }
+            self.feed_span(entry.value, sink);
+        }
+    }
+
+    #[inline(always)]
+    fn feed_span(&self, span: Span, sink: &mut impl Sink) {
+        if span.kind == Kind::Plain {
+            sink.put_within(self.raw, span.start as usize, span.end as usize);
+        } else {
+            Text::of(self.raw, &self.decoded, span).feed(sink);
+        }
+    }
+
+    /// The pairs, in arrival order or (after [`Form::sort`]) sorted.
+    pub(crate) fn pairs(&self) -> impl ExactSizeIterator<Item = (Text<'_>, Text<'_>)> + '_ {
+        self.entries.iter().map(|entry| {
+            (
+                Text::of(self.raw, &self.decoded, entry.key),
+                Text::of(self.raw, &self.decoded, entry.value),
+            )
+        })
+    }
+}
+
+/// Orders two entries by decoded key, then value.
+#[inline(never)]
+fn compare_texts(raw: &[u8], decoded: &str, a: &Entry, b: &Entry) -> Ordering {
+    let text = |span: Span| Text::of(raw, decoded, span);
+    text(a.key)
+        .cmp(&text(b.key))
+        .then_with(|| text(a.value).cmp(&text(b.value)))
+}
+
+/// Scanner state: the segment being read.
+#[derive(Debug, Clone, Copy, Default)]
+struct Scan {
+    /// Where the segment starts.
+    start: usize,
+    /// Its first `=`, once seen.
+    eq: Option<usize>,
+    /// Whether the key had `+`, `%` or non-ASCII bytes (known once `eq` is).
+    key_escaped: bool,
+    /// Whether the part being read (key, or value after `eq`) has them.
+    escaped: bool,
+}
+
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const SEVEN: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// Bit `i` is set when byte `i` of the chunk is `&`, `=`, `+`, `%` or not ASCII.
+///
+/// Word at a time (SWAR), on the low 7 bits of each byte (`low`), so that adding a
+/// constant of at most 0x80 to a byte never carries into the next: the top bit of
+/// `low + (0x80 - c)` is set when the byte is at least `c`, and that of `(low ^ c) + 0x7f`
+/// when the byte differs from `c`. `%` (0x25) and `&` (0x26) are one range; `+` and `=`
+/// are equality tests; bytes with the top bit set are not ASCII. The top bits are then
+/// gathered into one bit per byte with a multiply.
+#[inline(always)]
+fn special_bits(chunk: &[u8; 64]) -> u64 {
+    let at_least = |low: u64, c: u8| low + LOW * u64::from(0x80 - c);
+    let differs = |low: u64, c: u8| (low ^ (LOW * u64::from(c))) + SEVEN;
+    let mut bits = 0u64;
+    for (i, word) in chunk.chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        let low = word & SEVEN;
+        let percent_or_amp = at_least(low, b'%') & !at_least(low, b'&' + 1);
+        let plus_or_eq = !(differs(low, b'+') & differs(low, b'='));
+        let special = (percent_or_amp | plus_or_eq | word) & HIGH;
+        // Top bits to the low byte: bit 7 of byte k lands on bit 56 + k.
+        let gathered = ((special >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
+        bits |= gathered << (8 * i);
+    }
+    bits
+}
+
+/// Whether escaped ASCII text decodes to ASCII (no `%XX` of 0x80 or more).
+fn decodes_to_ascii(raw: &[u8]) -> bool {
+    raw.iter().enumerate().all(|(i, &b)| {
+        b.is_ascii() && (b != b'%' || hex_pair(raw, i + 1).is_none_or(|byte| byte.is_ascii()))
+    })
+}
 
 /// The first 8 bytes of a plain key as a big-endian integer, zero-padded: comparing two
 /// prefixes orders keys as comparing their bytes does, except when they are equal.
@@ -193,79 +381,36 @@ fn prefix_of(raw: &[u8]) -> u64 {
     prefix
 }
 
-/// Sorts pairs by key, then value, comparing decoded bytes (`str` order).
-pub(crate) fn sort(pairs: &mut [Pair<'_>]) {
-    pairs.sort_unstable_by(|a, b| {
-        if a.prefix != b.prefix && a.prefix != UNKNOWN_PREFIX && b.prefix != UNKNOWN_PREFIX {
-            return a.prefix.cmp(&b.prefix);
-        }
-        a.key.cmp(&b.key).then_with(|| a.value.cmp(&b.value))
-    });
-}
-
 impl<'a> Text<'a> {
     #[inline(always)]
-    fn new(raw: &'a [u8], flags: u8) -> Self {
-        if flags & NON_ASCII != 0 {
-            return Text::decoded(raw);
-        }
-        if flags & ESCAPED != 0 {
-            Text::Escaped(raw)
-        } else {
-            Text::Plain(raw)
+    fn of(raw: &'a [u8], decoded: &'a str, span: Span) -> Self {
+        let (start, end) = (span.start as usize, span.end as usize);
+        match span.kind {
+            Kind::Plain => Text::Plain { raw, start, end },
+            Kind::Escaped => Text::Escaped(raw.get(start..end).unwrap_or_default()),
+            Kind::Decoded => Text::Decoded(decoded.get(start..end).unwrap_or_default()),
         }
     }
 
-    /// Decodes non-ASCII text eagerly, applying the lossy UTF-8 rule.
-    #[cold]
-    fn decoded(raw: &[u8]) -> Self {
-        let decoded: Vec<u8> = Decoded::new(raw).collect();
-        Text::Owned(match String::from_utf8(decoded) {
-            Ok(text) => text.into_boxed_str(),
-            Err(err) => String::from_utf8_lossy(err.as_bytes()).into(),
-        })
-    }
-
-    /// Calls `sink` with the decoded bytes, in pieces, without allocating.
-    pub(crate) fn feed(&self, sink: &mut impl FnMut(&[u8])) {
-        match self {
-            Text::Plain(text) => sink(text),
-            Text::Owned(text) => sink(text.as_bytes()),
-            Text::Escaped(raw) => {
-                let mut rest: &[u8] = raw;
-                while !rest.is_empty() {
-                    // Runs without escapes go through as slices.
-                    let run = rest
-                        .iter()
-                        .position(|&b| b == b'+' || b == b'%')
-                        .unwrap_or(rest.len());
-                    if run > 0 {
-                        sink(&rest[..run]);
-                        rest = &rest[run..];
-                        continue;
-                    }
-                    if rest[0] == b'+' {
-                        sink(b" ");
-                        rest = &rest[1..];
-                    } else if let Some(byte) = hex_pair(rest, 1) {
-                        sink(&[byte]);
-                        rest = &rest[3..];
-                    } else {
-                        sink(b"%");
-                        rest = &rest[1..];
-                    }
-                }
-            }
+    /// Writes the decoded bytes to `sink`, in pieces, without allocating.
+    #[inline(always)]
+    pub(crate) fn feed(&self, sink: &mut impl Sink) {
+        match *self {
+            Text::Plain { raw, start, end } => sink.put_within(raw, start, end),
+            Text::Decoded(text) => sink.put(text.as_bytes()),
+            Text::Escaped(raw) => feed_escaped(raw, sink),
         }
     }
 
     /// The decoded text, borrowed when no decoding is needed.
     #[cfg(test)]
-    pub(crate) fn to_cow(&self) -> std::borrow::Cow<'a, str> {
+    pub(crate) fn to_cow(self) -> std::borrow::Cow<'a, str> {
         match self {
             // ASCII (checked by the scan), hence valid UTF-8; lossy keeps it panic-free.
-            Text::Plain(text) => String::from_utf8_lossy(text),
-            Text::Owned(text) => std::borrow::Cow::Owned(text.to_string()),
+            Text::Plain { raw, start, end } => {
+                String::from_utf8_lossy(raw.get(start..end).unwrap_or_default())
+            }
+            Text::Decoded(text) => std::borrow::Cow::Borrowed(text),
             Text::Escaped(raw) => {
                 let bytes: Vec<u8> = Decoded::new(raw).collect();
                 std::borrow::Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
@@ -273,23 +418,56 @@ impl<'a> Text<'a> {
         }
     }
 
-    /// The decoded text as an owned `String`.
-    #[cfg(test)]
-    pub(crate) fn into_string(self) -> String {
-        match self {
-            Text::Owned(text) => text.into_string(),
-            other => other.to_cow().into_owned(),
+    fn bytes(&self) -> Decoded<'a> {
+        match *self {
+            Text::Plain { raw, start, end } => {
+                Decoded::verbatim(raw.get(start..end).unwrap_or_default())
+            }
+            Text::Decoded(text) => Decoded::verbatim(text.as_bytes()),
+            Text::Escaped(raw) => Decoded::new(raw),
+        }
+    }
+
+    fn verbatim(&self) -> Option<&'a [u8]> {
+        match *self {
+            Text::Plain { raw, start, end } => raw.get(start..end),
+            Text::Decoded(text) => Some(text.as_bytes()),
+            Text::Escaped(_) => None,
+        }
+    }
+}
+
+#[cold]
+fn feed_escaped(raw: &[u8], sink: &mut impl Sink) {
+    let mut rest: &[u8] = raw;
+    while !rest.is_empty() {
+        // Runs without escapes go through as slices.
+        let run = rest
+            .iter()
+            .position(|&b| b == b'+' || b == b'%')
+            .unwrap_or(rest.len());
+        if run > 0 {
+            sink.put(&rest[..run]);
+            rest = &rest[run..];
+            continue;
+        }
+        if rest[0] == b'+' {
+            sink.put(b" ");
+            rest = &rest[1..];
+        } else if let Some(byte) = hex_pair(rest, 1) {
+            sink.put(&[byte]);
+            rest = &rest[3..];
+        } else {
+            sink.put(b"%");
+            rest = &rest[1..];
         }
     }
 }
 
 impl Ord for Text<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Text::Plain(a), Text::Plain(b)) => a.cmp(b),
-            (Text::Owned(a), Text::Owned(b)) => a.as_bytes().cmp(b.as_bytes()),
-            (Text::Plain(a), Text::Owned(b)) => a.cmp(&b.as_bytes()),
-            (Text::Owned(a), Text::Plain(b)) => a.as_bytes().cmp(b),
+        match (self.verbatim(), other.verbatim()) {
+            (Some(a), Some(b)) => a.cmp(b),
             _ => self.bytes().cmp(other.bytes()),
         }
     }
@@ -308,16 +486,6 @@ impl PartialEq for Text<'_> {
 }
 
 impl Eq for Text<'_> {}
-
-impl Text<'_> {
-    fn bytes(&self) -> Decoded<'_> {
-        match self {
-            Text::Plain(text) => Decoded::verbatim(text),
-            Text::Owned(text) => Decoded::verbatim(text.as_bytes()),
-            Text::Escaped(raw) => Decoded::new(raw),
-        }
-    }
-}
 
 /// Iterator over the decoded bytes of raw form text.
 #[derive(Debug, Clone)]
@@ -388,9 +556,9 @@ mod tests {
     use super::*;
 
     fn decoded(raw: &str) -> Vec<(String, String)> {
-        parse(raw.as_bytes())
-            .into_iter()
-            .map(|p| (p.key.into_string(), p.value.into_string()))
+        Form::parse(raw.as_bytes())
+            .pairs()
+            .map(|(k, v)| (k.to_cow().into_owned(), v.to_cow().into_owned()))
             .collect()
     }
 
@@ -421,33 +589,53 @@ mod tests {
 
     #[test]
     fn raw_invalid_utf8_is_replaced() {
-        let pairs = parse(b"k=\xff\xfeok");
-        assert_eq!(pairs[0].value.to_cow(), "\u{FFFD}\u{FFFD}ok");
+        let form = Form::parse(b"k=\xff\xfeok");
+        let (_, value) = form.pairs().next().unwrap();
+        assert_eq!(value.to_cow(), "\u{FFFD}\u{FFFD}ok");
     }
 
     #[test]
     fn sorts_by_decoded_bytes() {
-        let mut pairs = parse(b"b=2&a=%32&a=1&A=z&_x=1&a+=0");
-        sort(&mut pairs);
-        let keys: Vec<String> = pairs
-            .iter()
-            .map(|p| format!("{}={}", p.key.to_cow(), p.value.to_cow()))
+        let mut form = Form::parse(b"b=2&a=%32&a=1&A=z&_x=1&a+=0");
+        form.sort();
+        let keys: Vec<String> = form
+            .pairs()
+            .map(|(k, v)| format!("{}={}", k.to_cow(), v.to_cow()))
             .collect();
         assert_eq!(keys, ["A=z", "_x=1", "a=1", "a=2", "a =0", "b=2"]);
+    }
+
+    #[test]
+    fn special_bits_match_a_byte_loop() {
+        let mut chunk = [0u8; 64];
+        for seed in 0u64..2000 {
+            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            for byte in &mut chunk {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *byte = b"a&=+%Z\x80\xff\x00\x01'<*$"[(x % 14) as usize];
+            }
+            let want = chunk.iter().enumerate().fold(0u64, |bits, (i, &b)| {
+                let special = matches!(b, b'&' | b'=' | b'+' | b'%') || b >= 0x80;
+                bits | (u64::from(special) << i)
+            });
+            assert_eq!(special_bits(&chunk), want, "{chunk:?}");
+        }
     }
 
     proptest::proptest! {
         /// The fast paths (SWAR scan, prefix sort, lazy decoding) agree with a naive
         /// decode-everything-then-sort-strings implementation.
         #[test]
-        fn fast_paths_match_a_naive_implementation(raw in "([a-zA-Z_%+=&0-9]|%[0-9a-fA-F]{2}|\\PC){0,120}") {
-            let mut pairs = parse(raw.as_bytes());
-            sort(&mut pairs);
+        fn fast_paths_match_a_naive_implementation(raw in "([a-zA-Z_%+=&0-9]|%[0-9a-fA-F]{2}|\\PC){0,200}") {
+            let mut form = Form::parse(raw.as_bytes());
+            form.sort();
             let mut fed = Vec::new();
-            for pair in &pairs {
-                pair.key.feed(&mut |b| fed.extend_from_slice(b));
+            for (key, value) in form.pairs() {
+                key.feed(&mut |b: &[u8]| fed.extend_from_slice(b));
                 fed.push(b'=');
-                pair.value.feed(&mut |b| fed.extend_from_slice(b));
+                value.feed(&mut |b: &[u8]| fed.extend_from_slice(b));
                 fed.push(b'&');
             }
             let mut naive: Vec<(String, String)> = raw
@@ -474,9 +662,10 @@ mod tests {
     #[test]
     fn feed_handles_long_escaped_text() {
         let raw = "%41+".repeat(200);
-        let text = parse(raw.as_bytes()).remove(0).key;
+        let form = Form::parse(raw.as_bytes());
+        let (key, _) = form.pairs().next().unwrap();
         let mut out = Vec::new();
-        text.feed(&mut |b| out.extend_from_slice(b));
+        key.feed(&mut |b: &[u8]| out.extend_from_slice(b));
         assert_eq!(out, "A ".repeat(200).as_bytes());
     }
 }

@@ -1,6 +1,6 @@
 //! Decoded form parameters of a verified callback.
 
-use crate::form::Pair;
+use crate::form::Form;
 
 /// Form-decoded parameters, sorted by key then value (the order in which they were
 /// signed). Repeated keys keep every value.
@@ -27,14 +27,14 @@ struct Span {
 }
 
 impl Params {
-    pub(crate) fn from_sorted(pairs: &[Pair<'_>]) -> Self {
+    pub(crate) fn from_sorted(form: &Form<'_>) -> Self {
         let mut text = Vec::new();
-        let mut spans = Vec::with_capacity(pairs.len());
-        for pair in pairs {
+        let mut spans = Vec::with_capacity(form.len());
+        for (key, value) in form.pairs() {
             let start = text.len();
-            pair.key.feed(&mut |bytes| text.extend_from_slice(bytes));
+            key.feed(&mut |bytes: &[u8]| text.extend_from_slice(bytes));
             let middle = text.len();
-            pair.value.feed(&mut |bytes| text.extend_from_slice(bytes));
+            value.feed(&mut |bytes: &[u8]| text.extend_from_slice(bytes));
             spans.push(Span {
                 key: (offset(start), offset(middle)),
                 value: (offset(middle), offset(text.len())),
@@ -62,9 +62,9 @@ impl Params {
     /// with the same rules the signature uses.
     #[must_use]
     pub fn decode(raw: &[u8]) -> Self {
-        let mut pairs = crate::form::parse(raw);
-        crate::form::sort(&mut pairs);
-        Params::from_sorted(&pairs)
+        let mut form = Form::parse(raw);
+        form.sort();
+        Params::from_sorted(&form)
     }
 
     /// The first value of `key`, if present (empty values are returned as `""`).

@@ -196,12 +196,12 @@ pub(crate) struct SignedUrl<'a> {
 
 impl SignedUrl<'_> {
     /// Feeds `scheme://authority prefix path` (the V2 and V3 base) to `sink`.
-    pub(crate) fn feed_base(&self, sink: &mut impl FnMut(&[u8])) {
-        sink(self.scheme.as_bytes());
-        sink(b"://");
-        sink(self.authority.as_bytes());
-        sink(self.prefix.as_bytes());
-        sink(self.path.as_bytes());
+    pub(crate) fn feed_base(&self, sink: &mut impl crate::form::Sink) {
+        sink.put(self.scheme.as_bytes());
+        sink.put(b"://");
+        sink.put(self.authority.as_bytes());
+        sink.put(self.prefix.as_bytes());
+        sink.put(self.path.as_bytes());
     }
 }
 

@@ -6,7 +6,7 @@ use hmac::Mac;
 
 use crate::callback::FromParams;
 use crate::error::{excerpt, Error};
-use crate::form::{self, Pairs, QueryPairs};
+use crate::form::{Form, MAX_FORM_BYTES};
 use crate::params::Params;
 use crate::request::{CallbackRequest, HeaderValue, Headers};
 use crate::signature::{self, v2, v3, v3::Method, HmacSha256, SignatureHeader};
@@ -132,8 +132,8 @@ impl Verifier {
         &self,
         request: &CallbackRequest<'_>,
     ) -> Result<SignatureMatch, Error> {
-        let mut query = QueryPairs::new();
-        let mut params = Pairs::new();
+        let mut query = Form::default();
+        let mut params = Form::default();
         self.authenticate(request, &mut query, &mut params)
             .map(|checked| checked.matched)
     }
@@ -186,8 +186,8 @@ impl Verifier {
     /// # Errors
     /// See [`Error`]; [`Error::status`] gives the HTTP status to answer.
     pub fn verify(&self, request: &CallbackRequest<'_>) -> Result<Verified, Error> {
-        let mut query = QueryPairs::new();
-        let mut params = Pairs::new();
+        let mut query = Form::default();
+        let mut params = Form::default();
         let checked = self
             .authenticate(request, &mut query, &mut params)
             .map_err(|err| self.with_diagnosis(err, request))?;
@@ -222,8 +222,8 @@ impl Verifier {
     fn authenticate<'r>(
         &'r self,
         request: &CallbackRequest<'r>,
-        query: &mut QueryPairs<'r>,
-        params: &mut Pairs<'r>,
+        query: &mut Form<'r>,
+        params: &mut Form<'r>,
     ) -> Result<Checked<'r>, Error> {
         let method = match request.method {
             "POST" => Method::Post,
@@ -276,17 +276,15 @@ impl Verifier {
         &self,
         url: &SignedUrl<'_>,
         method: Method,
-        query: &[form::Pair<'_>],
-        params: &[form::Pair<'_>],
+        query: &Form<'_>,
+        params: &Form<'_>,
         nonce: &[u8],
         v3: Option<&[u8]>,
         ma_v3: Option<&[u8]>,
     ) -> Option<SignatureMatch> {
         for (token_index, key) in self.inner.keys.iter().enumerate() {
             let mut mac = signature::BufferedMac::new(key.clone());
-            v3::feed(url, method, query, params, nonce, &mut |bytes| {
-                mac.update(bytes);
-            });
+            v3::feed(url, method, query, params, nonce, &mut mac);
             let expected = mac.finish();
             for (header, value) in [(SignatureHeader::V3, v3), (SignatureHeader::MaV3, ma_v3)] {
                 if let Some(value) = value {
@@ -306,8 +304,8 @@ impl Verifier {
         &'r self,
         request: &CallbackRequest<'r>,
         method: Method,
-        query: &mut QueryPairs<'r>,
-        params: &mut Pairs<'r>,
+        query: &mut Form<'r>,
+        params: &mut Form<'r>,
     ) -> Result<Checked<'r>, Error> {
         let v2 = single(request, signature::V2)?;
         let ma_v2 = single(request, signature::MA_V2)?;
@@ -328,7 +326,7 @@ impl Verifier {
             variants.flat_map(|url| self.inner.keys.iter().enumerate().map(move |k| (url, k)))
         {
             let mut mac = key.clone();
-            v2::feed(url, nonce, &mut |bytes| mac.update(bytes));
+            v2::feed(url, nonce, &mut |bytes: &[u8]| mac.update(bytes));
             let expected = signature::finish(mac);
             for (header, value) in [(SignatureHeader::V2, v2), (SignatureHeader::MaV2, ma_v2)] {
                 // V2 headers are compared whole: no SDK splits them on commas.
@@ -394,7 +392,8 @@ impl VerifierBuilder {
         self
     }
 
-    /// Sets the body limit in bytes. Default [`DEFAULT_MAX_BODY_BYTES`] (64 KiB).
+    /// Sets the body limit in bytes. Default [`DEFAULT_MAX_BODY_BYTES`] (64 KiB); at most
+    /// 4 GiB (`build` rejects more).
     #[must_use]
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
@@ -439,9 +438,9 @@ impl VerifierBuilder {
                 reason: "no auth token: add at least one with VerifierBuilder::token",
             });
         }
-        if self.max_body_bytes == 0 {
+        if self.max_body_bytes == 0 || self.max_body_bytes > MAX_FORM_BYTES {
             return Err(Error::Config {
-                reason: "the body limit must be at least 1 byte",
+                reason: "the body limit must be between 1 byte and 4 GiB",
             });
         }
         Ok(Verifier {
@@ -478,16 +477,16 @@ fn decode_sorted<'r>(
     url: &SignedUrl<'r>,
     method: Method,
     body: &'r [u8],
-    query: &mut QueryPairs<'r>,
-    params: &mut Pairs<'r>,
+    query: &mut Form<'r>,
+    params: &mut Form<'r>,
 ) {
     if let Some(raw) = url.query {
-        form::extend(query, raw.as_bytes());
-        form::sort(query);
+        query.fill(raw.as_bytes());
+        query.sort();
     }
     if method == Method::Post {
-        form::extend(params, body);
-        form::sort(params);
+        params.fill(body);
+        params.sort();
     }
 }
 

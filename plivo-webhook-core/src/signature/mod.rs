@@ -15,6 +15,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::form::Sink;
+
 /// `X-Plivo-Signature-V3`: V3, keyed with the token of the account or subaccount.
 pub const V3: &str = "X-Plivo-Signature-V3";
 /// `X-Plivo-Signature-Ma-V3`: V3, keyed with the main account's token.
@@ -77,11 +79,16 @@ pub(crate) fn encode(mac: &[u8; 32]) -> [u8; ENCODED_LEN] {
     out
 }
 
+/// Bytes gathered before the HMAC is updated.
+const BUFFERED: usize = 512;
+/// Room past [`BUFFERED`] for copies that overrun a piece (see [`Sink::put_within`]).
+const SLACK: usize = 64;
+
 /// Feeds an HMAC through a stack buffer: the signing string arrives in many small
 /// pieces, and one `update` per 512 bytes is several times cheaper than one per piece.
 pub(crate) struct BufferedMac {
     mac: HmacSha256,
-    buf: [u8; 512],
+    buf: [u8; BUFFERED + SLACK],
     len: usize,
 }
 
@@ -89,16 +96,27 @@ impl BufferedMac {
     pub(crate) fn new(mac: HmacSha256) -> Self {
         BufferedMac {
             mac,
-            buf: [0; 512],
+            buf: [0; BUFFERED + SLACK],
             len: 0,
         }
     }
 
-    pub(crate) fn update(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
-            self.mac.update(&self.buf[..self.len]);
-            self.len = 0;
-            if bytes.len() > self.buf.len() {
+    fn flush(&mut self) {
+        self.mac.update(&self.buf[..self.len]);
+        self.len = 0;
+    }
+
+    pub(crate) fn finish(mut self) -> [u8; ENCODED_LEN] {
+        self.flush();
+        finish(self.mac)
+    }
+}
+
+impl Sink for BufferedMac {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > BUFFERED {
+            self.flush();
+            if bytes.len() > BUFFERED {
                 self.mac.update(bytes);
                 return;
             }
@@ -108,19 +126,40 @@ impl BufferedMac {
         self.len += bytes.len();
     }
 
-    pub(crate) fn finish(mut self) -> [u8; ENCODED_LEN] {
-        self.mac.update(&self.buf[..self.len]);
-        finish(self.mac)
+    /// Pieces of up to 64 bytes that are followed by enough of `src` are copied in whole
+    /// 16-byte blocks: the bytes past the piece land in the slack and are overwritten by
+    /// the next piece, which costs less than copying exactly.
+    #[inline(always)]
+    fn put_within(&mut self, src: &[u8], start: usize, end: usize) {
+        let n = end.saturating_sub(start);
+        let blocks = n.div_ceil(16);
+        if let Some(whole) = src.get(start..start + 16 * blocks).filter(|_| n <= SLACK) {
+            if self.len + n > BUFFERED {
+                self.flush();
+            }
+            // len <= BUFFERED and 16 * blocks <= SLACK: always in bounds.
+            let dst = &mut self.buf[self.len..self.len + 16 * blocks];
+            for (d, s) in dst.chunks_exact_mut(16).zip(whole.chunks_exact(16)) {
+                d.copy_from_slice(s);
+            }
+            self.len += n;
+        } else {
+            self.put(src.get(start..end).unwrap_or_default());
+        }
     }
 }
 
 /// Copies `src` into `dst` (same length). Most pieces of a signing string are a few bytes
-/// long, where a call to `memcpy` costs more than the copy: up to 16 bytes are moved with
+/// long, where a call to `memcpy` costs more than the copy: up to 32 bytes are moved with
 /// two overlapping fixed-size loads and stores instead.
 #[inline(always)]
 fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
-    if (8..=16).contains(&n) {
+    if (17..=32).contains(&n) {
+        let (head, tail) = (&src[..16], &src[n - 16..]);
+        dst[n - 16..].copy_from_slice(tail);
+        dst[..16].copy_from_slice(head);
+    } else if (8..=16).contains(&n) {
         let (head, tail) = (&src[..8], &src[n - 8..]);
         dst[n - 8..].copy_from_slice(tail);
         dst[..8].copy_from_slice(head);
@@ -144,8 +183,27 @@ pub(crate) fn finish(mac: HmacSha256) -> [u8; ENCODED_LEN] {
 
 /// Constant-time comparison of one candidate header entry with the expected signature.
 pub(crate) fn matches(candidate: &[u8], expected: &[u8; ENCODED_LEN]) -> bool {
-    // Different lengths compare unequal; the length of a header entry is not secret.
-    bool::from(candidate.ct_eq(expected.as_slice()))
+    bool::from(same(candidate, expected))
+}
+
+/// Constant-time equality of a header entry and the expected signature: the words are
+/// XORed and ORed together with no data-dependent branch, and only the result passes
+/// through `subtle`'s optimisation barrier. Different lengths compare unequal at once:
+/// the length of a header entry is not secret.
+fn same(candidate: &[u8], expected: &[u8; ENCODED_LEN]) -> subtle::Choice {
+    let Ok(candidate) = <&[u8; ENCODED_LEN]>::try_from(candidate) else {
+        return subtle::Choice::from(0);
+    };
+    let word = |bytes: &[u8; ENCODED_LEN], at: usize| {
+        u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default())
+    };
+    // Six overlapping words cover the 44 bytes.
+    let diff = [0, 8, 16, 24, 32, ENCODED_LEN - 8]
+        .into_iter()
+        .fold(0u64, |diff, at| {
+            diff | (word(candidate, at) ^ word(expected, at))
+        });
+    diff.ct_eq(&0)
 }
 
 /// Whether any comma-separated entry of a V3 header equals `expected`, without trimming.
@@ -153,7 +211,7 @@ pub(crate) fn matches(candidate: &[u8], expected: &[u8; ENCODED_LEN]) -> bool {
 pub(crate) fn any_entry_matches(header: &[u8], expected: &[u8; ENCODED_LEN]) -> bool {
     let mut found = subtle::Choice::from(0);
     for entry in header.split(|&b| b == b',') {
-        found |= entry.ct_eq(expected.as_slice());
+        found |= same(entry, expected);
     }
     bool::from(found)
 }

@@ -4,7 +4,7 @@
 use crate::url::SignedUrl;
 
 /// Feeds the V2 signing string.
-pub(crate) fn feed(url: &SignedUrl<'_>, nonce: &[u8], sink: &mut impl FnMut(&[u8])) {
+pub(crate) fn feed(url: &SignedUrl<'_>, nonce: &[u8], sink: &mut impl crate::form::Sink) {
     url.feed_base(sink);
-    sink(nonce);
+    sink.put(nonce);
 }

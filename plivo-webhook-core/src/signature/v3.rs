@@ -12,7 +12,7 @@
 //! Keys, then values, are sorted by decoded bytes. The pieces are fed to a sink (the HMAC
 //! state, or a buffer for diagnosis) instead of being concatenated.
 
-use crate::form::Pair;
+use crate::form::{Form, Sink};
 use crate::url::SignedUrl;
 
 /// The HTTP methods Plivo calls back with.
@@ -26,36 +26,25 @@ pub(crate) enum Method {
 pub(crate) fn feed(
     url: &SignedUrl<'_>,
     method: Method,
-    query: &[Pair<'_>],
-    params: &[Pair<'_>],
+    query: &Form<'_>,
+    params: &Form<'_>,
     nonce: &[u8],
-    sink: &mut impl FnMut(&[u8]),
+    sink: &mut impl Sink,
 ) {
     url.feed_base(sink);
-    let params = match method {
-        Method::Get => &[][..],
-        Method::Post => params,
-    };
-    if !query.is_empty() || !params.is_empty() {
-        sink(b"?");
+    let with_params = method == Method::Post && !params.is_empty();
+    if !query.is_empty() || with_params {
+        sink.put(b"?");
     }
-    for (i, pair) in query.iter().enumerate() {
-        if i > 0 {
-            sink(b"&");
+    query.feed(sink, b"=", b"&");
+    if with_params {
+        if !query.is_empty() {
+            sink.put(b".");
         }
-        pair.key.feed(sink);
-        sink(b"=");
-        pair.value.feed(sink);
+        params.feed(sink, b"", b"");
     }
-    if !query.is_empty() && !params.is_empty() {
-        sink(b".");
-    }
-    for pair in params {
-        pair.key.feed(sink);
-        pair.value.feed(sink);
-    }
-    sink(b".");
-    sink(nonce);
+    sink.put(b".");
+    sink.put(nonce);
 }
 
 /// The whole signing string of a request (for the signer and the vector runner).
@@ -66,15 +55,12 @@ pub(crate) fn signing_string(
     body: &[u8],
     nonce: &[u8],
 ) -> Vec<u8> {
-    let mut query = crate::form::Pairs::new();
-    if let Some(raw) = url.query {
-        crate::form::extend(&mut query, raw.as_bytes());
-    }
-    crate::form::sort(&mut query);
-    let mut params = crate::form::parse(body);
-    crate::form::sort(&mut params);
+    let mut query = Form::parse(url.query.map_or(&b""[..], str::as_bytes));
+    query.sort();
+    let mut params = Form::parse(body);
+    params.sort();
     let mut out = Vec::new();
-    feed(url, method, &query, &params, nonce, &mut |b| {
+    feed(url, method, &query, &params, nonce, &mut |b: &[u8]| {
         out.extend_from_slice(b);
     });
     out

@@ -141,7 +141,7 @@ impl Signer {
         let url = signed_url(url)?;
         let sign = |token: &AuthToken| {
             let mut mac = token.hmac_key();
-            v2::feed(&url, nonce.as_bytes(), &mut |b| mac.update(b));
+            v2::feed(&url, nonce.as_bytes(), &mut |b: &[u8]| mac.update(b));
             String::from_utf8_lossy(&signature::finish(mac)).into_owned()
         };
         Ok(SignedHeaders {
