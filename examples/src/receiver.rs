@@ -107,7 +107,7 @@ impl Receiver {
         let Some(nonces) = &self.nonces else {
             return false;
         };
-        match nonces.seen(verified.replay_key()).await {
+        match nonces.seen(&verified.replay_key()).await {
             Ok(seen) => seen,
             Err(err) => {
                 tracing::warn!(error = %err, "replay check failed; handling the callback");
@@ -121,7 +121,7 @@ impl Receiver {
     async fn handled(&self, verified: &Verified, reply: Reply) -> Reply {
         if reply.status == 200 {
             if let Some(nonces) = &self.nonces {
-                if let Err(err) = nonces.remember(verified.replay_key()).await {
+                if let Err(err) = nonces.remember(&verified.replay_key()).await {
                     tracing::warn!(error = %err, "could not remember the replay key");
                 }
             }

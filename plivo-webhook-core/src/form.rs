@@ -85,6 +85,12 @@ pub(crate) trait Sink {
     fn put_within(&mut self, src: &[u8], start: usize, end: usize) {
         self.put(src.get(start..end).unwrap_or_default());
     }
+
+    /// Appends the decoding of escaped ASCII text (`+` and `%XX`, see [`Text::Escaped`]).
+    #[inline(always)]
+    fn put_escaped(&mut self, raw: &[u8]) {
+        feed_escaped(raw, self);
+    }
 }
 
 impl<F: FnMut(&[u8])> Sink for F {
@@ -251,18 +257,17 @@ impl<'a> Form<'a> {
             entries,
             decoded,
         } = self;
-        entries.sort_unstable_by(|a, b| {
-            // Most comparisons end here, on the first 8 bytes of two plain keys.
-            if a.prefix != b.prefix && a.prefix != UNKNOWN_PREFIX && b.prefix != UNKNOWN_PREFIX {
-                return a.prefix.cmp(&b.prefix);
-            }
-            compare_texts(raw, decoded, a, b)
-        });
+        entries.sort_unstable_by(|a, b| compare(raw, decoded, a, b));
     }
 
     /// The number of pairs.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// An upper bound of the decoded length of all keys and values together.
+    pub(crate) fn decoded_len_bound(&self) -> usize {
+        self.raw.len() + self.decoded.len()
     }
 
     /// Whether there are no pairs.
@@ -307,6 +312,16 @@ impl<'a> Form<'a> {
 }
 
 /// Orders two entries by decoded key, then value.
+#[inline(always)]
+fn compare(raw: &[u8], decoded: &str, a: &Entry, b: &Entry) -> Ordering {
+    // Most comparisons end here, on the first 8 bytes of two plain keys.
+    if a.prefix != b.prefix && a.prefix != UNKNOWN_PREFIX && b.prefix != UNKNOWN_PREFIX {
+        return a.prefix.cmp(&b.prefix);
+    }
+    compare_texts(raw, decoded, a, b)
+}
+
+/// [`compare`] on the decoded texts.
 #[inline(never)]
 fn compare_texts(raw: &[u8], decoded: &str, a: &Entry, b: &Entry) -> Ordering {
     let text = |span: Span| Text::of(raw, decoded, span);
@@ -398,7 +413,7 @@ impl<'a> Text<'a> {
         match *self {
             Text::Plain { raw, start, end } => sink.put_within(raw, start, end),
             Text::Decoded(text) => sink.put(text.as_bytes()),
-            Text::Escaped(raw) => feed_escaped(raw, sink),
+            Text::Escaped(raw) => sink.put_escaped(raw),
         }
     }
 
@@ -437,8 +452,30 @@ impl<'a> Text<'a> {
     }
 }
 
-#[cold]
-fn feed_escaped(raw: &[u8], sink: &mut impl Sink) {
+/// Decodes escaped text into `out` (at least `raw.len()` long); returns the decoded length.
+pub(crate) fn decode_into(raw: &[u8], out: &mut [u8]) -> usize {
+    let mut written = 0;
+    let mut i = 0;
+    while let (Some(&byte), Some(slot)) = (raw.get(i), out.get_mut(written)) {
+        i += 1;
+        *slot = match byte {
+            b'+' => b' ',
+            b'%' => match hex_pair(raw, i) {
+                Some(decoded) => {
+                    i += 2;
+                    decoded
+                }
+                None => b'%',
+            },
+            other => other,
+        };
+        written += 1;
+    }
+    written
+}
+
+/// Writes the decoding of escaped text to `sink`, in pieces.
+pub(crate) fn feed_escaped(raw: &[u8], sink: &mut (impl Sink + ?Sized)) {
     let mut rest: &[u8] = raw;
     while !rest.is_empty() {
         // Runs without escapes go through as slices.
@@ -657,6 +694,49 @@ mod tests {
             }
             proptest::prop_assert_eq!(fed, expected);
         }
+    }
+
+    /// Sorted and fed as `k=v&`, against decoding everything and sorting strings.
+    fn fast_and_naive(raw: &str) -> (Vec<u8>, Vec<u8>) {
+        let mut form = Form::parse(raw.as_bytes());
+        form.sort();
+        let mut fed = Vec::new();
+        form.feed(&mut |b: &[u8]| fed.extend_from_slice(b), b"=", b"&");
+        let mut naive: Vec<(String, String)> = raw
+            .split('&')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                let (k, v) = s.split_once('=').unwrap_or((s, ""));
+                let decode = |t: &str| {
+                    String::from_utf8_lossy(&Decoded::new(t.as_bytes()).collect::<Vec<u8>>())
+                        .into_owned()
+                };
+                (decode(k), decode(v))
+            })
+            .collect();
+        naive.sort();
+        let naive: Vec<String> = naive.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        (fed, naive.join("&").into_bytes())
+    }
+
+    #[test]
+    fn keys_sharing_seven_bytes_sort_fully() {
+        let raw = "MessageUUID=1&MessageTime=2&Message=3&MessageT=4&Messag=5&MessageUUID=0&\
+                   Message%54ime=6&MessageT%C3%A9=7&Messagf=8&Message\0=9";
+        let (fast, naive) = fast_and_naive(raw);
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&naive)
+        );
+    }
+
+    #[test]
+    fn more_than_256_pairs_sort_fully() {
+        let raw: Vec<String> = (0..700)
+            .map(|i| format!("k{}=v{}&K%{:02X}={i}", (i * 7919) % 1000, i % 3, i % 128))
+            .collect();
+        let (fast, naive) = fast_and_naive(&raw.join("&"));
+        assert_eq!(fast, naive);
     }
 
     #[test]

@@ -28,7 +28,7 @@ struct Span {
 
 impl Params {
     pub(crate) fn from_sorted(form: &Form<'_>) -> Self {
-        let mut text = Vec::new();
+        let mut text = Vec::with_capacity(form.decoded_len_bound());
         let mut spans = Vec::with_capacity(form.len());
         for (key, value) in form.pairs() {
             let start = text.len();

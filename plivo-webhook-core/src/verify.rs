@@ -195,12 +195,21 @@ impl Verifier {
             Method::Get => (Params::from_sorted(&query), Params::default()),
             Method::Post => (Params::from_sorted(&params), Params::from_sorted(&query)),
         };
+        // The nonce and the matching header (both visible ASCII, checked above) in one
+        // allocation: the replay key is computed from them only when asked for.
+        let header = match request.headers.header(checked.matched.header.name()) {
+            HeaderValue::One(value) => value,
+            _ => b"",
+        };
+        let mut signed = excerpt(checked.nonce, MAX_NONCE_BYTES);
+        let nonce_len = signed.len();
+        signed.push_str(&String::from_utf8_lossy(header));
         Ok(Verified {
             callback: (),
             params,
             query,
-            nonce: excerpt(checked.nonce, MAX_NONCE_BYTES).into_boxed_str(),
-            replay_key: replay_key(request, &checked),
+            signed: signed.into_boxed_str(),
+            nonce_len,
             matched: checked.matched,
         })
     }
@@ -498,20 +507,6 @@ fn bare_root<'a>(request: &CallbackRequest<'_>, url: &SignedUrl<'a>) -> Option<S
     (received && url.path == "/" && url.prefix.is_empty()).then_some(SignedUrl { path: "", ..*url })
 }
 
-/// SHA-256 of the nonce and the matching signature header's value.
-fn replay_key(request: &CallbackRequest<'_>, checked: &Checked<'_>) -> [u8; 32] {
-    use sha2::Digest;
-    let header = match request.headers.header(checked.matched.header.name()) {
-        HeaderValue::One(value) => value,
-        _ => b"",
-    };
-    let mut hash = sha2::Sha256::new();
-    hash.update(checked.nonce);
-    hash.update([0]);
-    hash.update(header);
-    hash.finalize().into()
-}
-
 fn present(
     request: &CallbackRequest<'_>,
     name: &'static str,
@@ -596,8 +591,9 @@ pub struct Verified<T = ()> {
     callback: T,
     params: Params,
     query: Params,
-    nonce: Box<str>,
-    replay_key: [u8; 32],
+    /// The nonce, then the value of the signature header that matched.
+    signed: Box<str>,
+    nonce_len: usize,
     matched: SignatureMatch,
 }
 
@@ -624,13 +620,21 @@ impl<T> Verified<T> {
 
     /// The nonce (`X-Plivo-Signature-V3-Nonce`), for replay detection.
     pub fn nonce(&self) -> &str {
-        &self.nonce
+        self.signed.get(..self.nonce_len).unwrap_or_default()
     }
 
     /// A digest of the nonce and the signature header that matched: the same for a
-    /// replay of this request. For a [`crate::NonceStore`].
-    pub fn replay_key(&self) -> &[u8; 32] {
-        &self.replay_key
+    /// replay of this request. For a [`crate::NonceStore`]. Computed on each call (one
+    /// SHA-256 of about 70 bytes), so that verifications that do not need it do not pay.
+    #[must_use]
+    pub fn replay_key(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let (nonce, header) = self.signed.split_at(self.nonce_len.min(self.signed.len()));
+        let mut hash = sha2::Sha256::new();
+        hash.update(nonce);
+        hash.update([0]);
+        hash.update(header);
+        hash.finalize().into()
     }
 
     /// Which header and token matched.
@@ -663,8 +667,8 @@ impl Verified {
             callback,
             params: self.params,
             query: self.query,
-            nonce: self.nonce,
-            replay_key: self.replay_key,
+            signed: self.signed,
+            nonce_len: self.nonce_len,
             matched: self.matched,
         })
     }

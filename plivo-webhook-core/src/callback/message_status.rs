@@ -174,7 +174,7 @@ impl FromParams for MessageStatus {
                 "MessageUUID" => message_uuid = text(value),
                 "From" => from = text(value),
                 "To" => to = text(value),
-                "Status" => status = text(value),
+                "Status" => status = (!value.is_empty()).then_some(value),
                 "Type" => s.message_type = (!value.is_empty()).then(|| MessageType::parse(value)),
                 "ErrorCode" => s.error_code = ErrorCode::parse(value),
                 "Units" => s.units = number(extra, key, value),
@@ -200,7 +200,10 @@ impl FromParams for MessageStatus {
         s.message_uuid = required(message_uuid, KIND, "MessageUUID")?;
         s.from = required(from, KIND, "From")?;
         s.to = required(to, KIND, "To")?;
-        s.status = Status::parse(&required(status, KIND, "Status")?);
+        s.status = Status::parse(status.ok_or(Error::MissingField {
+            kind: KIND,
+            field: "Status",
+        })?);
         Ok(s)
     }
 }

@@ -132,12 +132,19 @@ impl Sink for BufferedMac {
     #[inline(always)]
     fn put_within(&mut self, src: &[u8], start: usize, end: usize) {
         let n = end.saturating_sub(start);
+        if self.len + n > BUFFERED {
+            self.flush();
+        }
+        // Most keys and values: two blocks, whatever their length, with no branch on it.
+        if let Some(whole) = src.get(start..start + 32).filter(|_| n <= 32) {
+            // len + n <= BUFFERED and 32 <= SLACK: always in bounds.
+            self.buf[self.len..self.len + 16].copy_from_slice(&whole[..16]);
+            self.buf[self.len + 16..self.len + 32].copy_from_slice(&whole[16..]);
+            self.len += n;
+            return;
+        }
         let blocks = n.div_ceil(16);
         if let Some(whole) = src.get(start..start + 16 * blocks).filter(|_| n <= SLACK) {
-            if self.len + n > BUFFERED {
-                self.flush();
-            }
-            // len <= BUFFERED and 16 * blocks <= SLACK: always in bounds.
             let dst = &mut self.buf[self.len..self.len + 16 * blocks];
             for (d, s) in dst.chunks_exact_mut(16).zip(whole.chunks_exact(16)) {
                 d.copy_from_slice(s);
@@ -146,6 +153,18 @@ impl Sink for BufferedMac {
         } else {
             self.put(src.get(start..end).unwrap_or_default());
         }
+    }
+
+    /// Decodes escaped text straight into the buffer.
+    fn put_escaped(&mut self, raw: &[u8]) {
+        // Decoding never lengthens text.
+        if self.len + raw.len() > BUFFERED {
+            self.flush();
+            if raw.len() > BUFFERED {
+                return crate::form::feed_escaped(raw, &mut |b: &[u8]| self.mac.update(b));
+            }
+        }
+        self.len += crate::form::decode_into(raw, &mut self.buf[self.len..]);
     }
 }
 
