@@ -79,9 +79,11 @@ async fn run(writer: impl BatchWrite, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     }
 }
 
-/// `INSERT INTO message_events … VALUES (…), (…)` for a chunk of new events.
-pub(crate) fn insert_events<'a, DB>(chunk: &'a [(&'a NewEvent, bool)]) -> QueryBuilder<'a, DB>
-where
+/// Appends `INSERT INTO message_events … VALUES (…), (…)` for a chunk of new events.
+pub(crate) fn insert_events<'a, DB>(
+    query: &mut QueryBuilder<'a, DB>,
+    chunk: &'a [(&'a NewEvent, bool)],
+) where
     DB: Database,
     &'a String: Encode<'a, DB> + Type<DB>,
     &'a Option<String>: Encode<'a, DB> + Type<DB>,
@@ -89,7 +91,7 @@ where
     bool: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    let mut query = QueryBuilder::new(
+    query.push(
         "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params) ",
     );
     query.push_values(chunk, |mut row, (event, out_of_order)| {
@@ -103,12 +105,14 @@ where
             .push_bind(event.received_at)
             .push_bind(&event.params);
     });
-    query
 }
 
-/// `INSERT INTO messages … ON CONFLICT DO UPDATE` with the final state of changed messages.
-pub(crate) fn upsert_messages<'a, DB>(chunk: &'a [(String, State)]) -> QueryBuilder<'a, DB>
-where
+/// Appends `INSERT INTO messages … ON CONFLICT DO UPDATE` with the final state of changed
+/// messages.
+pub(crate) fn upsert_messages<'a, DB>(
+    query: &mut QueryBuilder<'a, DB>,
+    chunk: &'a [(String, State)],
+) where
     DB: Database,
     &'a String: Encode<'a, DB> + Type<DB>,
     &'a Option<String>: Encode<'a, DB> + Type<DB>,
@@ -116,7 +120,7 @@ where
     i64: Encode<'a, DB> + Type<DB>,
     i32: Encode<'a, DB> + Type<DB>,
 {
-    let mut query = QueryBuilder::new(
+    query.push(
         "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified) ",
     );
     query.push_values(chunk, |mut row, (uuid, state)| {
@@ -131,5 +135,4 @@ where
         " ON CONFLICT (message_uuid) DO UPDATE SET status = excluded.status, status_rank = excluded.status_rank,
           error_code = excluded.error_code, updated_at = excluded.updated_at, failure_notified = excluded.failure_notified",
     );
-    query
 }

@@ -117,6 +117,8 @@ impl NewEvent {
         let sequence = status.sequence.map(i64::from);
         NewEvent {
             message_uuid: status.message_uuid.clone(),
+            // Starts with the UUID and `|`: SQLite reads a message's timeline through the
+            // unique index of this key.
             dedupe_key: format!(
                 "{}|{}|{}",
                 status.message_uuid,

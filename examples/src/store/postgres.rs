@@ -131,16 +131,14 @@ async fn write_batch(
         dirty,
     } = plan(events, states, seen);
     for chunk in new_events.chunks(CHUNK) {
-        insert_events::<'_, Postgres>(chunk)
-            .build()
-            .execute(&mut *tx)
-            .await?;
+        let mut query = sqlx::QueryBuilder::<Postgres>::new("");
+        insert_events(&mut query, chunk);
+        query.build().execute(&mut *tx).await?;
     }
     for chunk in dirty.chunks(CHUNK) {
-        upsert_messages::<'_, Postgres>(chunk)
-            .build()
-            .execute(&mut *tx)
-            .await?;
+        let mut query = sqlx::QueryBuilder::<Postgres>::new("");
+        upsert_messages(&mut query, chunk);
+        query.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(outcomes)

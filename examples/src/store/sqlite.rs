@@ -49,7 +49,10 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous)
-            .busy_timeout(STORE_TIMEOUT);
+            .busy_timeout(STORE_TIMEOUT)
+            // 8 MiB of page cache (the default is 2 MiB): the UUID-keyed indexes take
+            // random pages, and a miss is a read system call on the writer's thread.
+            .pragma("cache_size", "-8192");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(STORE_TIMEOUT)
@@ -80,47 +83,48 @@ async fn write_batch(
     writer: &SqlitePool,
     events: &[&NewEvent],
 ) -> Result<Vec<EventOutcome>, sqlx::Error> {
-    // A handful of statements per batch, not per event: what is already stored is read
-    // once, the rules are applied in arrival order in memory, and the new events and the
-    // changed messages are written with one multi-row statement each.
-    let mut tx = writer.begin().await?;
+    // Two round trips to SQLite's worker thread per batch, not per event: one read of what
+    // is already stored, then the rules are applied in arrival order in memory, then one
+    // script (`BEGIN; INSERT …; INSERT … ON CONFLICT …; COMMIT`) writes the new events and
+    // the changed messages. Reading before `BEGIN` is safe: this batch writer is the only
+    // writer of these two tables (one connection, one writer task; one process per file).
+    let mut conn = writer.acquire().await?;
     let mut seen: HashSet<String> = HashSet::new();
+    let mut states: HashMap<String, State> = HashMap::new();
     for chunk in events.chunks(CHUNK) {
         let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT dedupe_key FROM message_events WHERE dedupe_key IN (",
+            "SELECT 0, dedupe_key, NULL, NULL, NULL, NULL, NULL FROM message_events WHERE dedupe_key IN (",
         );
         let mut list = query.separated(", ");
         for event in chunk {
             list.push_bind(&event.dedupe_key);
         }
-        query.push(")");
-        for row in query.build().fetch_all(&mut *tx).await? {
-            seen.insert(row.try_get(0)?);
-        }
-    }
-    let mut states: HashMap<String, State> = HashMap::new();
-    for chunk in events.chunks(CHUNK) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT message_uuid, status, status_rank, error_code, updated_at, failure_notified FROM messages WHERE message_uuid IN (",
+        query.push(
+            ") UNION ALL SELECT 1, message_uuid, status, status_rank, error_code, updated_at, failure_notified FROM messages WHERE message_uuid IN (",
         );
         let mut list = query.separated(", ");
         for event in chunk {
             list.push_bind(&event.message_uuid);
         }
         query.push(")");
-        for row in query.build().fetch_all(&mut *tx).await? {
-            let status: String = row.try_get("status")?;
+        for row in query.build().fetch_all(&mut *conn).await? {
+            let key: String = row.try_get(1)?;
+            if row.try_get::<i64, _>(0)? == 0 {
+                seen.insert(key);
+                continue;
+            }
+            let status: String = row.try_get(2)?;
             states.insert(
-                row.try_get("message_uuid")?,
+                key,
                 State {
                     current: Current {
-                        rank: row.try_get("status_rank")?,
+                        rank: row.try_get(3)?,
                         is_failure: Status::parse(&status).is_failure(),
-                        notified: row.try_get("failure_notified")?,
+                        notified: row.try_get(6)?,
                     },
                     status,
-                    error_code: row.try_get("error_code")?,
-                    updated_at: row.try_get("updated_at")?,
+                    error_code: row.try_get(4)?,
+                    updated_at: row.try_get(5)?,
                     dirty: false,
                 },
             );
@@ -131,19 +135,24 @@ async fn write_batch(
         new_events,
         dirty,
     } = plan(events, states, seen);
+    if new_events.is_empty() && dirty.is_empty() {
+        return Ok(outcomes);
+    }
+    let mut script = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
     for chunk in new_events.chunks(CHUNK) {
-        insert_events::<'_, Sqlite>(chunk)
-            .build()
-            .execute(&mut *tx)
-            .await?;
+        insert_events(&mut script, chunk);
+        script.push("; ");
     }
     for chunk in dirty.chunks(CHUNK) {
-        upsert_messages::<'_, Sqlite>(chunk)
-            .build()
-            .execute(&mut *tx)
-            .await?;
+        upsert_messages(&mut script, chunk);
+        script.push("; ");
     }
-    tx.commit().await?;
+    script.push("COMMIT");
+    if let Err(err) = script.build().execute(&mut *conn).await {
+        // Nothing of the batch stays: every caller gets the error (and answers 503).
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        return Err(err);
+    }
     Ok(outcomes)
 }
 
@@ -223,7 +232,9 @@ impl CallbackStore for SqliteStore {
                 return Ok(None);
             };
             let events = sqlx::query_as::<_, EventRow>(
-                "SELECT status, error_code, sequence, received_at, out_of_order FROM message_events WHERE message_uuid = ? ORDER BY id",
+                // Through the `dedupe_key` index: its keys are `<message_uuid>|<status>|…`.
+                "SELECT status, error_code, sequence, received_at, out_of_order FROM message_events
+                 WHERE dedupe_key >= ?1 || '|' AND dedupe_key < ?1 || '}' AND message_uuid = ?1 ORDER BY id",
             )
             .bind(message_uuid)
             .fetch_all(&self.reader)
