@@ -86,6 +86,16 @@ pub(crate) trait Sink {
         self.put(src.get(start..end).unwrap_or_default());
     }
 
+    /// Appends every pair of `form` as key then value, with nothing between them (the
+    /// signing string's parameters).
+    #[inline(always)]
+    fn put_form(&mut self, form: &Form<'_>)
+    where
+        Self: Sized,
+    {
+        form.feed(self, b"", b"");
+    }
+
     /// Appends the decoding of escaped ASCII text (`+` and `%XX`, see [`Text::Escaped`]).
     #[inline(always)]
     fn put_escaped(&mut self, raw: &[u8]) {
@@ -177,7 +187,7 @@ impl<'a> Form<'a> {
         let value_start = scan.eq.map_or(end, |eq| eq + 1);
         // Positions fit: `raw` is at most `MAX_FORM_BYTES` long.
         self.entries.push(Entry {
-            prefix: prefix_of(self.raw.get(scan.start..key_end).unwrap_or_default()),
+            prefix: prefix_within(self.raw, scan.start, key_end),
             key: Span {
                 start: scan.start as u32,
                 end: key_end as u32,
@@ -263,6 +273,42 @@ impl<'a> Form<'a> {
     /// The number of pairs.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Writes every pair as key then value into `out` from `at`, and returns where the
+    /// written bytes end. `out` must have room for [`Form::decoded_len_bound`] bytes from
+    /// `at`, plus 32 bytes of slack: plain text is copied in whole 16-byte blocks that
+    /// may overrun it (the next piece overwrites the overrun).
+    ///
+    /// # Panics
+    /// Never with the room above (checked by the caller); indexing is bounds-checked.
+    pub(crate) fn copy_pairs(&self, out: &mut [u8], mut at: usize) -> usize {
+        for entry in &self.entries {
+            at += self.copy_span(entry.key, out, at);
+            at += self.copy_span(entry.value, out, at);
+        }
+        at
+    }
+
+    /// Copies one key or value for [`Form::copy_pairs`]; returns its decoded length.
+    #[inline(always)]
+    fn copy_span(&self, span: Span, out: &mut [u8], at: usize) -> usize {
+        let (start, end) = (span.start as usize, span.end as usize);
+        let n = end - start;
+        match span.kind {
+            Kind::Plain => match self.raw.get(start..start + 32) {
+                Some(whole) if n <= 32 => {
+                    out[at..at + 16].copy_from_slice(&whole[..16]);
+                    out[at + 16..at + 32].copy_from_slice(&whole[16..]);
+                }
+                _ => out[at..at + n].copy_from_slice(&self.raw[start..end]),
+            },
+            Kind::Escaped => return decode_into(&self.raw[start..end], &mut out[at..]),
+            Kind::Decoded => {
+                out[at..at + n].copy_from_slice(&self.decoded.as_bytes()[start..end]);
+            }
+        }
+        n
     }
 
     /// An upper bound of the decoded length of all keys and values together.
@@ -394,6 +440,18 @@ fn prefix_of(raw: &[u8]) -> u64 {
         prefix |= u64::from(b) << (56 - 8 * i);
     }
     prefix
+}
+
+/// [`prefix_of`] `raw[start..end]`, reading 8 bytes at once and masking what lies past
+/// `end` when `raw` has 8 bytes from `start`: no loop whose length varies with the key.
+#[inline(always)]
+fn prefix_within(raw: &[u8], start: usize, end: usize) -> u64 {
+    let len = end.saturating_sub(start);
+    match raw.get(start..start + 8).and_then(|b| b.first_chunk::<8>()) {
+        Some(word) if len < 8 => u64::from_be_bytes(*word) & !(u64::MAX >> (8 * len)),
+        Some(word) => u64::from_be_bytes(*word),
+        None => prefix_of(raw.get(start..end).unwrap_or_default()),
+    }
 }
 
 impl<'a> Text<'a> {

@@ -291,8 +291,9 @@ impl Verifier {
         v3: Option<&[u8]>,
         ma_v3: Option<&[u8]>,
     ) -> Option<SignatureMatch> {
+        let mut buf = [0; std::mem::size_of::<signature::MacBuffer>()];
         for (token_index, key) in self.inner.keys.iter().enumerate() {
-            let mut mac = signature::BufferedMac::new(key.clone());
+            let mut mac = signature::BufferedMac::new(key.clone(), &mut buf);
             v3::feed(url, method, query, params, nonce, &mut mac);
             let expected = mac.finish();
             for (header, value) in [(SignatureHeader::V3, v3), (SignatureHeader::MaV3, ma_v3)] {

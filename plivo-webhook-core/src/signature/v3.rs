@@ -41,7 +41,7 @@ pub(crate) fn feed(
         if !query.is_empty() {
             sink.put(b".");
         }
-        params.feed(sink, b"", b"");
+        sink.put_form(params);
     }
     sink.put(b".");
     sink.put(nonce);
