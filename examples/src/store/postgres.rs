@@ -1,8 +1,9 @@
 //! PostgreSQL (sqlx, pooled): for several receiver instances sharing one database.
 //!
-//! Each status event is one transaction: the message row is created if missing, then
-//! locked (`SELECT … FOR UPDATE`), so concurrent events of one message are decided one
-//! after the other across all instances, and the unique `dedupe_key` keeps retries out.
+//! Events are written in batches (group commit), one transaction each: the batch takes a
+//! transaction-scoped advisory lock per message UUID, so concurrent events of one message
+//! are decided one after the other across all instances, and the unique `dedupe_key`
+//! keeps retries out.
 
 use std::str::FromStr;
 
@@ -67,9 +68,12 @@ impl PostgresStore {
     }
 }
 
-/// One transaction for a batch. Message rows are created if missing and then locked in
-/// UUID order (`FOR UPDATE`), so concurrent batches of several instances serialise per
-/// message without deadlocking; the rules are applied in memory ([`plan`]).
+/// One transaction for a batch, in five round trips whatever its size: `BEGIN`; advisory
+/// locks on the batch's message UUIDs, taken in one global order (sorted hashes), so that
+/// batches of several instances serialise per message without deadlocking; one read of
+/// what is stored (after the locks, so under `READ COMMITTED` it sees every commit that
+/// held them before); the rules applied in memory ([`plan`]); one statement writing the
+/// new events and the changed messages; `COMMIT`.
 async fn write_batch(
     pool: &PgPool,
     events: &[&NewEvent],
@@ -79,66 +83,80 @@ async fn write_batch(
     uuids.dedup();
     let keys: Vec<&str> = events.iter().map(|e| e.dedupe_key.as_str()).collect();
     let mut tx = pool.begin().await?;
-    // Placeholder rows (rank -1) for new messages: they give the lock something to hold.
     sqlx::query(
-        "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified)
-         SELECT u, '', -1, NULL, 0, FALSE FROM UNNEST($1::TEXT[]) AS u ORDER BY u
-         ON CONFLICT (message_uuid) DO NOTHING",
+        "SELECT pg_advisory_xact_lock(h) FROM
+         (SELECT DISTINCT hashtextextended(u, 0) AS h FROM UNNEST($1::TEXT[]) AS u ORDER BY h) AS locks",
     )
     .bind(&uuids)
     .execute(&mut *tx)
     .await?;
     let mut states = HashMap::new();
+    let mut seen = HashSet::new();
     let rows = sqlx::query(
-        "SELECT message_uuid, status, status_rank, error_code, updated_at, failure_notified FROM messages
-         WHERE message_uuid = ANY($1) ORDER BY message_uuid FOR UPDATE",
+        "SELECT 1 AS kind, message_uuid, status, status_rank, error_code, updated_at, failure_notified
+         FROM messages WHERE message_uuid = ANY($1)
+         UNION ALL
+         SELECT 0, dedupe_key, NULL, NULL, NULL, NULL, NULL FROM message_events WHERE dedupe_key = ANY($2)",
     )
     .bind(&uuids)
+    .bind(&keys)
     .fetch_all(&mut *tx)
     .await?;
     for row in rows {
-        let rank: i32 = row.try_get("status_rank")?;
-        if rank < 0 {
-            continue; // created by this batch: no state yet
+        let key: String = row.try_get(1)?;
+        if row.try_get::<i32, _>(0)? == 0 {
+            seen.insert(key);
+            continue;
         }
-        let status: String = row.try_get("status")?;
+        let status: String = row.try_get(2)?;
         states.insert(
-            row.try_get("message_uuid")?,
+            key,
             State {
                 current: Current {
-                    rank,
+                    rank: row.try_get(3)?,
                     is_failure: Status::parse(&status).is_failure(),
-                    notified: row.try_get("failure_notified")?,
+                    notified: row.try_get(6)?,
                 },
                 status,
-                error_code: row.try_get("error_code")?,
-                updated_at: row.try_get("updated_at")?,
+                error_code: row.try_get(4)?,
+                updated_at: row.try_get(5)?,
                 dirty: false,
             },
         );
-    }
-    let mut seen = HashSet::new();
-    for row in sqlx::query("SELECT dedupe_key FROM message_events WHERE dedupe_key = ANY($1)")
-        .bind(&keys)
-        .fetch_all(&mut *tx)
-        .await?
-    {
-        seen.insert(row.try_get(0)?);
     }
     let Plan {
         outcomes,
         new_events,
         dirty,
     } = plan(events, states, seen);
-    for chunk in new_events.chunks(CHUNK) {
+    if new_events.len() <= CHUNK && dirty.len() <= CHUNK {
+        // Both in one statement: `WITH e AS (INSERT …) INSERT … ON CONFLICT …`.
         let mut query = sqlx::QueryBuilder::<Postgres>::new("");
-        insert_events(&mut query, chunk);
-        query.build().execute(&mut *tx).await?;
-    }
-    for chunk in dirty.chunks(CHUNK) {
-        let mut query = sqlx::QueryBuilder::<Postgres>::new("");
-        upsert_messages(&mut query, chunk);
-        query.build().execute(&mut *tx).await?;
+        match (new_events.is_empty(), dirty.is_empty()) {
+            (true, true) => {}
+            (false, true) => insert_events(&mut query, &new_events),
+            (true, false) => upsert_messages(&mut query, &dirty),
+            (false, false) => {
+                query.push("WITH new_events AS (");
+                insert_events(&mut query, &new_events);
+                query.push(") ");
+                upsert_messages(&mut query, &dirty);
+            }
+        }
+        if !new_events.is_empty() || !dirty.is_empty() {
+            query.build().execute(&mut *tx).await?;
+        }
+    } else {
+        for chunk in new_events.chunks(CHUNK) {
+            let mut query = sqlx::QueryBuilder::<Postgres>::new("");
+            insert_events(&mut query, chunk);
+            query.build().execute(&mut *tx).await?;
+        }
+        for chunk in dirty.chunks(CHUNK) {
+            let mut query = sqlx::QueryBuilder::<Postgres>::new("");
+            upsert_messages(&mut query, chunk);
+            query.build().execute(&mut *tx).await?;
+        }
     }
     tx.commit().await?;
     Ok(outcomes)
