@@ -69,17 +69,20 @@ def targets(pg_url):
         ("actix-receiver, memory", "actix", lambda: ([os.path.join(REL, "actix-receiver")], {**common, "DATABASE_URL": "memory:"})),
         ("axum-receiver, SQLite", "axum", lambda: ([os.path.join(REL, "axum-receiver")], {**common, "DATABASE_URL": sqlite_url()})),
         ("actix-receiver, SQLite", "actix", lambda: ([os.path.join(REL, "actix-receiver")], {**common, "DATABASE_URL": sqlite_url()})),
-        ("Node peer (http + plivo SDK)", "node", lambda: (node, {"PLIVO_AUTH_TOKEN": TOKEN, "APP_BASE_URL": BASE, "PORT": "0"})),
+        (NODE, "node", lambda: (node, {"PLIVO_AUTH_TOKEN": TOKEN, "APP_BASE_URL": BASE, "PORT": "0"})),
     ]
     if pg_url:
         t += [
             ("axum-receiver, PostgreSQL", "axum", lambda: ([os.path.join(REL, "axum-receiver")], {**common, "DATABASE_URL": pg_schema(pg_url)})),
             ("actix-receiver, PostgreSQL", "actix", lambda: ([os.path.join(REL, "actix-receiver")], {**common, "DATABASE_URL": pg_schema(pg_url)})),
+            (NODE_PG, "node", lambda: (node, {"PLIVO_AUTH_TOKEN": TOKEN, "APP_BASE_URL": BASE, "PORT": "0", "DATABASE_URL": pg_schema(pg_url)})),
         ]
     return t
 
 
 TMP = tempfile.mkdtemp(prefix="plivo-bench-")
+NODE = "Node peer (http + plivo SDK)"
+NODE_PG = "Node peer storing in PostgreSQL (pg, one INSERT per callback)"
 
 
 def sqlite_url():
@@ -102,9 +105,9 @@ def main():
 
     sh(["cargo", "build", "--release", "-q", "-p", "plivo-webhook-examples", "--bin", "axum-receiver", "--bin",
         "actix-receiver", "--bin", "bare-axum", "--bin", "bare-actix", "--bin", "plivo-webhook"])
-    if not os.path.isdir(os.path.join(ROOT, "bench", "node-peer", "node_modules")):
-        sh(["npm", "ci", "--no-audit", "--no-fund", "--silent"], env={**os.environ}) if False else \
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], check=True, cwd=os.path.join(ROOT, "bench", "node-peer"))
+    if not os.path.isdir(os.path.join(ROOT, "bench", "node-peer", "node_modules", "pg")):
+        print("+ npm ci (bench/node-peer)", flush=True)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], check=True, cwd=os.path.join(ROOT, "bench", "node-peer"))
     pg = args.database_url if shutil.which("psql") else None
 
     results = {}  # (name, conc) -> list of runs
@@ -131,16 +134,16 @@ def main():
     lines = []
     lines.append(f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {args.rounds} rounds of {args.seconds:g} s per target and concurrency, alternating; medians of the rounds. Load generator: `plivo-webhook send --sequence delivered --duration {args.seconds:g} --concurrency C --json` (fresh nonce and MessageUUID per request), on the same 2 cores as the server.")
     lines.append("")
-    lines.append("| target | conc. | req/s | p50 ms | p99 ms | peak RSS MiB | vs bare route | vs Node peer |")
-    lines.append("|---|---|---|---|---|---|---|---|")
+    lines.append("| target | conc. | req/s | p50 ms | p99 ms | peak RSS MiB | vs bare route | vs Node peer | vs Node peer storing in PostgreSQL |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
     bare = {"axum": "bare axum route", "actix": "bare actix route"}
-    node = "Node peer (http + plivo SDK)"
     for name, family, _ in targets(pg):
         for conc in (1, 32):
             rps = med(name, conc, "rps")
             vs_bare = f"{rps / med(bare[family], conc, 'rps'):.2f}x" if family in bare and name != bare[family] else ""
-            vs_node = f"{rps / med(node, conc, 'rps'):.2f}x" if name != node else ""
-            lines.append(f"| {name} | {conc} | {rps:.0f} | {med(name, conc, 'p50_ms'):.2f} | {med(name, conc, 'p99_ms'):.2f} | {max(r['rss'] for r in results[(name, conc)]):.1f} | {vs_bare} | {vs_node} |")
+            vs_node = f"{rps / med(NODE, conc, 'rps'):.2f}x" if family != "node" else ""
+            vs_node_pg = f"{rps / med(NODE_PG, conc, 'rps'):.2f}x" if "PostgreSQL" in name and name != NODE_PG else ""
+            lines.append(f"| {name} | {conc} | {rps:.0f} | {med(name, conc, 'p50_ms'):.2f} | {med(name, conc, 'p99_ms'):.2f} | {max(r['rss'] for r in results[(name, conc)]):.1f} | {vs_bare} | {vs_node} | {vs_node_pg} |")
     table = "\n".join(lines)
     print(table)
     path = os.path.join(ROOT, "BENCHMARKS.md")

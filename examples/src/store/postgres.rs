@@ -14,12 +14,11 @@ use plivo_webhook_core::{
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{Postgres, Row};
+use sqlx::Row;
 
-use super::batch::{insert_events, upsert_messages, BatchWrite, Batcher};
+use super::batch::{BatchWrite, Batcher};
 use super::{
-    fingerprint, now_micros, plan, unavailable, Current, NewEvent, Plan, State, CHUNK,
-    STORE_TIMEOUT,
+    fingerprint, now_micros, plan, unavailable, Current, NewEvent, Plan, State, STORE_TIMEOUT,
 };
 use super::{EventRow, MessageRow};
 
@@ -30,7 +29,9 @@ pub struct PostgresStore {
     batches: Batcher,
 }
 
-/// Transactions written at once per instance (each waits mostly on its commit's fsync).
+/// Transactions written at once per instance. Measured here (2 cores shared with the
+/// database and the load): 4 writers 8,600-9,200 req/s at 32 connections, 8 writers
+/// 6,600-7,700, 16 writers 5,300-6,000.
 const WRITERS: usize = 4;
 
 impl PostgresStore {
@@ -46,6 +47,12 @@ impl PostgresStore {
             .options([
                 ("statement_timeout", timeout_ms.as_str()),
                 ("lock_timeout", timeout_ms.as_str()),
+                // Plan every execution with its arguments. A generic plan, cached after a
+                // few executions while the tables are still small, reads `= ANY($1)` with a
+                // sequential scan and keeps doing so as they grow (measured: 5,400 req/s
+                // falling to 2,400 within 12 s of a fresh schema; 5,600-6,400 steady with
+                // custom plans).
+                ("plan_cache_mode", "force_custom_plan"),
             ]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -129,37 +136,54 @@ async fn write_batch(
         new_events,
         dirty,
     } = plan(events, states, seen);
-    if new_events.len() <= CHUNK && dirty.len() <= CHUNK {
-        // Both in one statement: `WITH e AS (INSERT …) INSERT … ON CONFLICT …`.
-        let mut query = sqlx::QueryBuilder::<Postgres>::new("");
-        match (new_events.is_empty(), dirty.is_empty()) {
-            (true, true) => {}
-            (false, true) => insert_events(&mut query, &new_events),
-            (true, false) => upsert_messages(&mut query, &dirty),
-            (false, false) => {
-                query.push("WITH new_events AS (");
-                insert_events(&mut query, &new_events);
-                query.push(") ");
-                upsert_messages(&mut query, &dirty);
-            }
-        }
-        if !new_events.is_empty() || !dirty.is_empty() {
-            query.build().execute(&mut *tx).await?;
-        }
-    } else {
-        for chunk in new_events.chunks(CHUNK) {
-            let mut query = sqlx::QueryBuilder::<Postgres>::new("");
-            insert_events(&mut query, chunk);
-            query.build().execute(&mut *tx).await?;
-        }
-        for chunk in dirty.chunks(CHUNK) {
-            let mut query = sqlx::QueryBuilder::<Postgres>::new("");
-            upsert_messages(&mut query, chunk);
-            query.build().execute(&mut *tx).await?;
-        }
+    if !new_events.is_empty() || !dirty.is_empty() {
+        write_plan(&mut tx, &new_events, &dirty).await?;
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// Writes the new events and the changed messages with one statement whose text does not
+/// depend on the batch (columns as arrays, `UNNEST`ed): it is prepared once per connection,
+/// where a `VALUES` list per batch size would be parsed and planned again and again.
+async fn write_plan(
+    tx: &mut sqlx::PgConnection,
+    new_events: &[(&NewEvent, bool)],
+    dirty: &[(String, State)],
+) -> Result<(), sqlx::Error> {
+    let column =
+        |f: fn(&NewEvent) -> &str| new_events.iter().map(|(e, _)| f(e)).collect::<Vec<_>>();
+    sqlx::query(
+        "WITH new_events AS (
+             INSERT INTO message_events
+                 (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params)
+             SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::BIGINT[],
+                                  $7::BOOLEAN[], $8::BIGINT[], $9::TEXT[])
+         )
+         INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified)
+         SELECT * FROM UNNEST($10::TEXT[], $11::TEXT[], $12::INT[], $13::TEXT[], $14::BIGINT[], $15::BOOLEAN[])
+         ON CONFLICT (message_uuid) DO UPDATE SET status = excluded.status, status_rank = excluded.status_rank,
+             error_code = excluded.error_code, updated_at = excluded.updated_at,
+             failure_notified = excluded.failure_notified",
+    )
+    .bind(column(|e| &e.message_uuid))
+    .bind(column(|e| &e.dedupe_key))
+    .bind(column(|e| &e.status))
+    .bind(column(|e| &e.raw_status))
+    .bind(new_events.iter().map(|(e, _)| e.error_code.as_deref()).collect::<Vec<_>>())
+    .bind(new_events.iter().map(|(e, _)| e.sequence).collect::<Vec<_>>())
+    .bind(new_events.iter().map(|(_, late)| *late).collect::<Vec<_>>())
+    .bind(new_events.iter().map(|(e, _)| e.received_at).collect::<Vec<_>>())
+    .bind(column(|e| &e.params))
+    .bind(dirty.iter().map(|(uuid, _)| uuid.as_str()).collect::<Vec<_>>())
+    .bind(dirty.iter().map(|(_, s)| s.status.as_str()).collect::<Vec<_>>())
+    .bind(dirty.iter().map(|(_, s)| s.current.rank).collect::<Vec<_>>())
+    .bind(dirty.iter().map(|(_, s)| s.error_code.as_deref()).collect::<Vec<_>>())
+    .bind(dirty.iter().map(|(_, s)| s.updated_at).collect::<Vec<_>>())
+    .bind(dirty.iter().map(|(_, s)| s.current.notified).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// The Postgres side of the group commit.
