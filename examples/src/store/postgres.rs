@@ -31,7 +31,7 @@ pub struct PostgresStore {
 
 /// Transactions written at once per instance. Measured here (2 cores shared with the
 /// database and the load): 4 writers 8,600-9,200 req/s at 32 connections, 8 writers
-/// 6,600-7,700, 16 writers 5,300-6,000.
+/// 6,600-7,700.
 const WRITERS: usize = 4;
 
 impl PostgresStore {
