@@ -290,6 +290,26 @@ impl<'a> Form<'a> {
         at
     }
 
+    /// Appends every pair, decoded, to `text`, and calls `each(key_start, value_start,
+    /// value_end)` with the positions of each pair in it.
+    pub(crate) fn decode_pairs(
+        &self,
+        text: &mut Vec<u8>,
+        mut each: impl FnMut(usize, usize, usize),
+    ) {
+        let mut at = text.len();
+        // Room for every decoded byte and the block copies' overrun.
+        text.resize(at + self.decoded_len_bound() + 32, 0);
+        for entry in &self.entries {
+            let key = at;
+            at += self.copy_span(entry.key, text, at);
+            let value = at;
+            at += self.copy_span(entry.value, text, at);
+            each(key, value, at);
+        }
+        text.truncate(at);
+    }
+
     /// Copies one key or value for [`Form::copy_pairs`]; returns its decoded length.
     #[inline(always)]
     fn copy_span(&self, span: Span, out: &mut [u8], at: usize) -> usize {
@@ -347,6 +367,7 @@ impl<'a> Form<'a> {
     }
 
     /// The pairs, in arrival order or (after [`Form::sort`]) sorted.
+    #[cfg(test)]
     pub(crate) fn pairs(&self) -> impl ExactSizeIterator<Item = (Text<'_>, Text<'_>)> + '_ {
         self.entries.iter().map(|entry| {
             (

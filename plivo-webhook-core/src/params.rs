@@ -28,18 +28,14 @@ struct Span {
 
 impl Params {
     pub(crate) fn from_sorted(form: &Form<'_>) -> Self {
-        let mut text = Vec::with_capacity(form.decoded_len_bound());
+        let mut text = Vec::new();
         let mut spans = Vec::with_capacity(form.len());
-        for (key, value) in form.pairs() {
-            let start = text.len();
-            key.feed(&mut |bytes: &[u8]| text.extend_from_slice(bytes));
-            let middle = text.len();
-            value.feed(&mut |bytes: &[u8]| text.extend_from_slice(bytes));
+        form.decode_pairs(&mut text, |key, value, end| {
             spans.push(Span {
-                key: (offset(start), offset(middle)),
-                value: (offset(middle), offset(text.len())),
+                key: (offset(key), offset(value)),
+                value: (offset(value), offset(end)),
             });
-        }
+        });
         // Every piece is ASCII or was decoded into a `str`, so this never needs the fallback.
         let text = String::from_utf8(text)
             .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());

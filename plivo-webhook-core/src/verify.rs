@@ -201,9 +201,18 @@ impl Verifier {
             HeaderValue::One(value) => value,
             _ => b"",
         };
-        let mut signed = excerpt(checked.nonce, MAX_NONCE_BYTES);
+        let (nonce, header) = match (
+            std::str::from_utf8(checked.nonce),
+            std::str::from_utf8(header),
+        ) {
+            (Ok(nonce), Ok(header)) => (nonce, header),
+            // Unreachable: both were checked to be visible ASCII.
+            _ => ("", ""),
+        };
+        let mut signed = String::with_capacity(nonce.len() + header.len());
+        signed.push_str(nonce);
         let nonce_len = signed.len();
-        signed.push_str(&String::from_utf8_lossy(header));
+        signed.push_str(header);
         Ok(Verified {
             callback: (),
             params,
