@@ -3,10 +3,12 @@
 
 Builds in release mode, then, in one run and alternating between targets, starts each
 server (axum and actix-web receivers on the in-memory store, SQLite and PostgreSQL; a bare
-route of each framework; the Node peer: plain `http` + the official plivo SDK) and drives it
+route of each framework; the Node peer: plain `http` + the official plivo SDK, once storing
+nothing and once storing each callback in PostgreSQL with one INSERT) and drives it
 with the CLI's load mode (`plivo-webhook send --json`, a fresh nonce and MessageUUID per
 request) at 1 and at 32 connections. Checks every answer was 200, records req/s, p50, p99
 and peak RSS, and writes the tables into BENCHMARKS.md (between the BEGIN/END markers).
+Each PostgreSQL target gets a schema of its own, dropped at the end.
 
     scripts/bench-receivers.py [--seconds 5] [--rounds 2] [--database-url postgres://...]
 
@@ -69,7 +71,8 @@ def targets(pg_url):
         ("actix-receiver, memory", "actix", lambda: ([os.path.join(REL, "actix-receiver")], {**common, "DATABASE_URL": "memory:"})),
         ("axum-receiver, SQLite", "axum", lambda: ([os.path.join(REL, "axum-receiver")], {**common, "DATABASE_URL": sqlite_url()})),
         ("actix-receiver, SQLite", "actix", lambda: ([os.path.join(REL, "actix-receiver")], {**common, "DATABASE_URL": sqlite_url()})),
-        (NODE, "node", lambda: (node, {"PLIVO_AUTH_TOKEN": TOKEN, "APP_BASE_URL": BASE, "PORT": "0"})),
+        # DATABASE_URL emptied: this peer must not inherit the caller's and store.
+        (NODE, "node", lambda: (node, {"PLIVO_AUTH_TOKEN": TOKEN, "APP_BASE_URL": BASE, "PORT": "0", "DATABASE_URL": ""})),
     ]
     if pg_url:
         t += [
@@ -89,9 +92,13 @@ def sqlite_url():
     return f"sqlite://{TMP}/bench-{time.time_ns()}.db"
 
 
+SCHEMAS = []  # (url, schema) created by this run, dropped at its end
+
+
 def pg_schema(url):
     schema = f"bench_{time.time_ns()}"
     subprocess.run(["psql", url, "-qc", f"CREATE SCHEMA {schema}"], check=True)
+    SCHEMAS.append((url, schema))
     sep = "&" if "?" in url else "?"
     return f"{url}{sep}options=-c%20search_path%3D{schema}"
 
@@ -152,6 +159,8 @@ def main():
                   "<!-- BEGIN receivers -->\n" + table + "\n<!-- END receivers -->", text, flags=re.S)
     open(path, "w").write(text)
     print(f"wrote {path}")
+    for url, schema in SCHEMAS:
+        subprocess.run(["psql", url, "-qc", f"SET client_min_messages = warning; DROP SCHEMA {schema} CASCADE"], check=False)
 
 
 if __name__ == "__main__":
