@@ -6,10 +6,9 @@
 use std::sync::Arc;
 
 use plivo_webhook_core::{Error, EventOutcome};
-use sqlx::{Database, Encode, QueryBuilder, Type};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::{unavailable, NewEvent, State};
+use super::{unavailable, NewEvent};
 
 /// Most status events written in one transaction.
 const MAX_BATCH: usize = 128;
@@ -77,62 +76,4 @@ async fn run(writer: impl BatchWrite, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
             }
         }
     }
-}
-
-/// Appends `INSERT INTO message_events … VALUES (…), (…)` for a chunk of new events.
-pub(crate) fn insert_events<'a, DB>(
-    query: &mut QueryBuilder<'a, DB>,
-    chunk: &'a [(&'a NewEvent, bool)],
-) where
-    DB: Database,
-    &'a String: Encode<'a, DB> + Type<DB>,
-    &'a Option<String>: Encode<'a, DB> + Type<DB>,
-    Option<i64>: Encode<'a, DB> + Type<DB>,
-    bool: Encode<'a, DB> + Type<DB>,
-    i64: Encode<'a, DB> + Type<DB>,
-{
-    query.push(
-        "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params) ",
-    );
-    query.push_values(chunk, |mut row, (event, out_of_order)| {
-        row.push_bind(&event.message_uuid)
-            .push_bind(&event.dedupe_key)
-            .push_bind(&event.status)
-            .push_bind(&event.raw_status)
-            .push_bind(&event.error_code)
-            .push_bind(event.sequence)
-            .push_bind(*out_of_order)
-            .push_bind(event.received_at)
-            .push_bind(&event.params);
-    });
-}
-
-/// Appends `INSERT INTO messages … ON CONFLICT DO UPDATE` with the final state of changed
-/// messages.
-pub(crate) fn upsert_messages<'a, DB>(
-    query: &mut QueryBuilder<'a, DB>,
-    chunk: &'a [(String, State)],
-) where
-    DB: Database,
-    &'a String: Encode<'a, DB> + Type<DB>,
-    &'a Option<String>: Encode<'a, DB> + Type<DB>,
-    bool: Encode<'a, DB> + Type<DB>,
-    i64: Encode<'a, DB> + Type<DB>,
-    i32: Encode<'a, DB> + Type<DB>,
-{
-    query.push(
-        "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified) ",
-    );
-    query.push_values(chunk, |mut row, (uuid, state)| {
-        row.push_bind(uuid)
-            .push_bind(&state.status)
-            .push_bind(state.current.rank)
-            .push_bind(&state.error_code)
-            .push_bind(state.updated_at)
-            .push_bind(state.current.notified);
-    });
-    query.push(
-        " ON CONFLICT (message_uuid) DO UPDATE SET status = excluded.status, status_rank = excluded.status_rank,
-          error_code = excluded.error_code, updated_at = excluded.updated_at, failure_notified = excluded.failure_notified",
-    );
 }

@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::batch::{insert_events, upsert_messages, BatchWrite, Batcher};
+use super::batch::{BatchWrite, Batcher};
 use super::{
     fingerprint, now_micros, plan, unavailable, Current, NewEvent, Plan, State, CHUNK,
     STORE_TIMEOUT,
@@ -154,6 +154,44 @@ async fn write_batch(
         return Err(err);
     }
     Ok(outcomes)
+}
+
+/// Appends `INSERT INTO message_events … VALUES (…), (…)` for a chunk of new events.
+fn insert_events<'a>(query: &mut QueryBuilder<'a, Sqlite>, chunk: &'a [(&'a NewEvent, bool)]) {
+    query.push(
+        "INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params) ",
+    );
+    query.push_values(chunk, |mut row, (event, out_of_order)| {
+        row.push_bind(&event.message_uuid)
+            .push_bind(&event.dedupe_key)
+            .push_bind(&event.status)
+            .push_bind(&event.raw_status)
+            .push_bind(&event.error_code)
+            .push_bind(event.sequence)
+            .push_bind(*out_of_order)
+            .push_bind(event.received_at)
+            .push_bind(&event.params);
+    });
+}
+
+/// Appends `INSERT INTO messages … ON CONFLICT DO UPDATE` with the final state of changed
+/// messages.
+fn upsert_messages<'a>(query: &mut QueryBuilder<'a, Sqlite>, chunk: &'a [(String, State)]) {
+    query.push(
+        "INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified) ",
+    );
+    query.push_values(chunk, |mut row, (uuid, state)| {
+        row.push_bind(uuid)
+            .push_bind(&state.status)
+            .push_bind(state.current.rank)
+            .push_bind(&state.error_code)
+            .push_bind(state.updated_at)
+            .push_bind(state.current.notified);
+    });
+    query.push(
+        " ON CONFLICT (message_uuid) DO UPDATE SET status = excluded.status, status_rank = excluded.status_rank,
+          error_code = excluded.error_code, updated_at = excluded.updated_at, failure_notified = excluded.failure_notified",
+    );
 }
 
 /// The Sqlite side of the group commit.
