@@ -35,7 +35,7 @@
 //! |-----------|---------|--------------|
 //! | `http`    | no      | [`Headers`] for `http` 1.x `HeaderMap` |
 //! | `serde`   | no      | `Serialize` for the typed callbacks and [`Params`] |
-//! | `testing` | no      | [`testing::Signer`] and the conformance-vector runner |
+//! | `testing` | no      | `testing::Signer` and the conformance-vector runner |
 //!
 //! # Security
 //!
