@@ -18,9 +18,10 @@ use smallvec::SmallVec;
 /// Pairs kept inline before spilling to the heap: a Plivo callback has at most ~25.
 pub(crate) const INLINE_PAIRS: usize = 32;
 
-/// Longest form data decoded: positions are kept as `u32`. The verifier's body limit
-/// cannot be set above it.
-pub(crate) const MAX_FORM_BYTES: usize = u32::MAX as usize;
+/// Longest form data decoded: positions are kept as `u32`, and decoding can triple a
+/// length (an invalid byte becomes U+FFFD, three bytes). The verifier's body limit cannot
+/// be set above it.
+pub(crate) const MAX_FORM_BYTES: usize = 1 << 30;
 
 /// Decoded pairs of one piece of form data, in arrival order until [`Form::sort`].
 #[derive(Debug, Clone, Default)]

@@ -55,7 +55,7 @@ impl Params {
     }
 
     /// Decodes raw `application/x-www-form-urlencoded` data (a body or a query string)
-    /// with the same rules the signature uses. Only the first 4 GiB are read (the verifier's
+    /// with the same rules the signature uses. Only the first 1 GiB is read (the verifier's
     /// body limit cannot be set higher).
     #[must_use]
     pub fn decode(raw: &[u8]) -> Self {

@@ -412,7 +412,7 @@ impl VerifierBuilder {
     }
 
     /// Sets the body limit in bytes. Default [`DEFAULT_MAX_BODY_BYTES`] (64 KiB); at most
-    /// 4 GiB (`build` rejects more).
+    /// 1 GiB (`build` rejects more).
     #[must_use]
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
@@ -459,7 +459,7 @@ impl VerifierBuilder {
         }
         if self.max_body_bytes == 0 || self.max_body_bytes > MAX_FORM_BYTES {
             return Err(Error::Config {
-                reason: "the body limit must be between 1 byte and 4 GiB",
+                reason: "the body limit must be between 1 byte and 1 GiB",
             });
         }
         Ok(Verifier {
