@@ -691,3 +691,31 @@ impl<T> std::ops::Deref for Verified<T> {
         &self.callback
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_limit_is_checked_when_building() {
+        let build = |limit| {
+            Verifier::builder()
+                .token("TOKEN")
+                .max_body_bytes(limit)
+                .build()
+        };
+        assert!(matches!(build(0), Err(Error::Config { .. })));
+        assert!(matches!(
+            build(MAX_FORM_BYTES + 1),
+            Err(Error::Config { .. })
+        ));
+        assert_eq!(
+            build(MAX_FORM_BYTES).unwrap().max_body_bytes(),
+            MAX_FORM_BYTES
+        );
+        assert!(matches!(
+            Verifier::builder().build(),
+            Err(Error::Config { .. })
+        ));
+    }
+}
