@@ -168,3 +168,30 @@ proptest! {
         let _ = verifier().verify(&request);
     }
 }
+
+/// The replay key is the same for a replay of a request (same nonce and signature) and
+/// differs when the nonce does; the nonce reads back as sent.
+#[test]
+fn replay_key_follows_nonce_and_signature() {
+    let url = "https://example.com/status";
+    let body = b"MessageUUID=1&Status=sent";
+    let key_of = |nonce: &str| {
+        let signed = Signer::new(TOKEN).sign_with_nonce("POST", url, body, nonce);
+        let headers = signed.headers();
+        let verified = verifier()
+            .verify(&CallbackRequest::with_public_url(
+                "POST", url, &headers, body,
+            ))
+            .unwrap();
+        assert_eq!(verified.nonce(), nonce);
+        verified.replay_key()
+    };
+    assert_eq!(
+        key_of("12345678901234567890"),
+        key_of("12345678901234567890")
+    );
+    assert_ne!(
+        key_of("12345678901234567890"),
+        key_of("12345678901234567891")
+    );
+}
