@@ -195,24 +195,15 @@ impl Verifier {
             Method::Get => (Params::from_sorted(&query), Params::default()),
             Method::Post => (Params::from_sorted(&params), Params::from_sorted(&query)),
         };
-        // The nonce and the matching header (both visible ASCII, checked above) in one
-        // allocation: the replay key is computed from them only when asked for.
-        let header = match request.headers.header(checked.matched.header.name()) {
-            HeaderValue::One(value) => value,
-            _ => b"",
-        };
-        let (nonce, header) = match (
-            std::str::from_utf8(checked.nonce),
-            std::str::from_utf8(header),
-        ) {
-            (Ok(nonce), Ok(header)) => (nonce, header),
-            // Unreachable: both were checked to be visible ASCII.
-            _ => ("", ""),
-        };
+        // The nonce and the matching header in one allocation: the replay key is computed
+        // from them only when asked for. Both are visible ASCII (checked), so the lossy
+        // conversions borrow and never replace anything.
+        let nonce = String::from_utf8_lossy(checked.nonce);
+        let header = String::from_utf8_lossy(checked.header_value);
         let mut signed = String::with_capacity(nonce.len() + header.len());
-        signed.push_str(nonce);
+        signed.push_str(&nonce);
         let nonce_len = signed.len();
-        signed.push_str(header);
+        signed.push_str(&header);
         Ok(Verified {
             callback: (),
             params,
@@ -276,6 +267,11 @@ impl Verifier {
             Some(matched) => Ok(Checked {
                 method,
                 nonce,
+                header_value: match matched.header {
+                    SignatureHeader::MaV3 => ma_v3,
+                    _ => v3,
+                }
+                .unwrap_or_default(),
                 matched,
             }),
             None => Err(Error::SignatureMismatch {
@@ -349,11 +345,12 @@ impl Verifier {
             let expected = signature::finish(mac);
             for (header, value) in [(SignatureHeader::V2, v2), (SignatureHeader::MaV2, ma_v2)] {
                 // V2 headers are compared whole: no SDK splits them on commas.
-                if value.is_some_and(|value| signature::matches(value, &expected)) {
+                if let Some(value) = value.filter(|value| signature::matches(value, &expected)) {
                     decode_sorted(url, method, request.body, query, params);
                     return Ok(Checked {
                         method,
                         nonce,
+                        header_value: value,
                         matched: SignatureMatch {
                             header,
                             token_index,
@@ -486,6 +483,8 @@ pub struct SignatureMatch {
 struct Checked<'r> {
     method: Method,
     nonce: &'r [u8],
+    /// The whole value of the header that matched (for the replay key).
+    header_value: &'r [u8],
     matched: SignatureMatch,
 }
 

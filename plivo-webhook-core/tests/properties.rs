@@ -169,29 +169,45 @@ proptest! {
     }
 }
 
-/// The replay key is the same for a replay of a request (same nonce and signature) and
-/// differs when the nonce does; the nonce reads back as sent.
+/// The replay key is SHA-256 of the nonce, a zero byte and the whole value of the header
+/// that matched: `X-Plivo-Signature-V3`, or `X-Plivo-Signature-Ma-V3` when only the main
+/// account's token is configured. It changes with the nonce; the nonce reads back as sent.
 #[test]
-fn replay_key_follows_nonce_and_signature() {
+fn replay_key_is_the_digest_of_nonce_and_matching_header() {
+    use sha2::{Digest, Sha256};
     let url = "https://example.com/status";
     let body = b"MessageUUID=1&Status=sent";
-    let key_of = |nonce: &str| {
-        let signed = Signer::new(TOKEN).sign_with_nonce("POST", url, body, nonce);
+    let main = plivo_webhook_core::AuthToken::new("MAIN_ACCOUNT_TOKEN_0123").unwrap();
+    let signer = Signer::new(TOKEN).with_main_account(main);
+    let key_of = |verifier_token: &str, nonce: &str| {
+        let signed = signer.sign_with_nonce("POST", url, body, nonce);
         let headers = signed.headers();
-        let verified = verifier()
+        let verified = Verifier::builder()
+            .token(verifier_token)
+            .build()
+            .unwrap()
             .verify(&CallbackRequest::with_public_url(
                 "POST", url, &headers, body,
             ))
             .unwrap();
         assert_eq!(verified.nonce(), nonce);
+        let header = if verifier_token == TOKEN {
+            signed.signature().to_owned()
+        } else {
+            signed.ma_signature().unwrap().to_owned()
+        };
+        let mut digest = Sha256::new();
+        digest.update(nonce.as_bytes());
+        digest.update([0]);
+        digest.update(header.as_bytes());
+        assert_eq!(verified.replay_key(), <[u8; 32]>::from(digest.finalize()));
         verified.replay_key()
     };
-    assert_eq!(
-        key_of("12345678901234567890"),
-        key_of("12345678901234567890")
-    );
+    let nonce = "12345678901234567890";
+    assert_eq!(key_of(TOKEN, nonce), key_of(TOKEN, nonce));
+    assert_ne!(key_of(TOKEN, nonce), key_of(TOKEN, "12345678901234567891"));
     assert_ne!(
-        key_of("12345678901234567890"),
-        key_of("12345678901234567891")
+        key_of(TOKEN, nonce),
+        key_of("MAIN_ACCOUNT_TOKEN_0123", nonce)
     );
 }
