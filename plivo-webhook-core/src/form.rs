@@ -216,11 +216,7 @@ impl<'a> Form<'a> {
             ),
         };
         let prefix = match key.kind {
-            Kind::Plain => prefix_of(
-                self.raw
-                    .get(key.start as usize..key.end as usize)
-                    .unwrap_or_default(),
-            ),
+            Kind::Plain => prefix_within(self.raw, key.start as usize, key.end as usize),
             _ => UNKNOWN_PREFIX,
         };
         self.entries.push(Entry { prefix, key, value });
@@ -276,39 +272,38 @@ impl<'a> Form<'a> {
         self.entries.len()
     }
 
-    /// Writes every pair as key then value into `out` from `at`, and returns where the
+    /// Writes every pair as key then value into `out` from `at`, calls `each(key_start,
+    /// value_start, value_end)` with the positions of each pair, and returns where the
     /// written bytes end. `out` must have room for [`Form::decoded_len_bound`] bytes from
     /// `at`, plus 32 bytes of slack: plain text is copied in whole 16-byte blocks that
     /// may overrun it (the next piece overwrites the overrun).
     ///
     /// # Panics
-    /// Never with the room above (checked by the caller); indexing is bounds-checked.
-    pub(crate) fn copy_pairs(&self, out: &mut [u8], mut at: usize) -> usize {
+    /// Never with the room above (checked by the callers); indexing is bounds-checked.
+    #[inline(always)]
+    pub(crate) fn copy_pairs(
+        &self,
+        out: &mut [u8],
+        mut at: usize,
+        mut each: impl FnMut(usize, usize, usize),
+    ) -> usize {
         for entry in &self.entries {
+            let key = at;
             at += self.copy_span(entry.key, out, at);
+            let value = at;
             at += self.copy_span(entry.value, out, at);
+            each(key, value, at);
         }
         at
     }
 
-    /// Appends every pair, decoded, to `text`, and calls `each(key_start, value_start,
-    /// value_end)` with the positions of each pair in it.
-    pub(crate) fn decode_pairs(
-        &self,
-        text: &mut Vec<u8>,
-        mut each: impl FnMut(usize, usize, usize),
-    ) {
-        let mut at = text.len();
+    /// Appends every pair, decoded, to `text` ([`Form::copy_pairs`] into a vector).
+    pub(crate) fn decode_pairs(&self, text: &mut Vec<u8>, each: impl FnMut(usize, usize, usize)) {
+        let at = text.len();
         // Room for every decoded byte and the block copies' overrun.
         text.resize(at + self.decoded_len_bound() + 32, 0);
-        for entry in &self.entries {
-            let key = at;
-            at += self.copy_span(entry.key, text, at);
-            let value = at;
-            at += self.copy_span(entry.value, text, at);
-            each(key, value, at);
-        }
-        text.truncate(at);
+        let end = self.copy_pairs(text, at, each);
+        text.truncate(end);
     }
 
     /// Copies one key or value for [`Form::copy_pairs`]; returns its decoded length.
@@ -529,20 +524,8 @@ impl<'a> Text<'a> {
 /// Decodes escaped text into `out` (at least `raw.len()` long); returns the decoded length.
 pub(crate) fn decode_into(raw: &[u8], out: &mut [u8]) -> usize {
     let mut written = 0;
-    let mut i = 0;
-    while let (Some(&byte), Some(slot)) = (raw.get(i), out.get_mut(written)) {
-        i += 1;
-        *slot = match byte {
-            b'+' => b' ',
-            b'%' => match hex_pair(raw, i) {
-                Some(decoded) => {
-                    i += 2;
-                    decoded
-                }
-                None => b'%',
-            },
-            other => other,
-        };
+    for (slot, byte) in out.iter_mut().zip(Decoded::new(raw)) {
+        *slot = byte;
         written += 1;
     }
     written

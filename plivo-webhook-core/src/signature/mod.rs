@@ -163,7 +163,7 @@ impl Sink for BufferedMac<'_> {
             self.flush();
         }
         if bound + 32 <= BUFFERED + SLACK - self.len {
-            self.len = form.copy_pairs(&mut self.buf[..], self.len);
+            self.len = form.copy_pairs(&mut self.buf[..], self.len, |_, _, _| {});
         } else {
             form.feed(self, b"", b"");
         }
