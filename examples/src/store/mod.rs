@@ -268,6 +268,49 @@ pub(crate) fn plan<'a>(
     }
 }
 
+/// A row of a batch's one read: a dedupe key already stored (`kind` 0, `key` the dedupe
+/// key, the rest NULL), or a message's state (`kind` 1, `key` its UUID).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct StoredRow {
+    kind: i64,
+    key: String,
+    status: Option<String>,
+    status_rank: Option<i32>,
+    error_code: Option<String>,
+    updated_at: Option<i64>,
+    failure_notified: Option<bool>,
+}
+
+/// Sorts a batch's read into the dedupe keys already stored and the messages' states, as
+/// [`plan`] takes them.
+pub(crate) fn absorb(
+    rows: Vec<StoredRow>,
+    seen: &mut HashSet<String>,
+    states: &mut HashMap<String, State>,
+) {
+    for row in rows {
+        if row.kind == 0 {
+            seen.insert(row.key);
+            continue;
+        }
+        let status = row.status.unwrap_or_default();
+        states.insert(
+            row.key,
+            State {
+                current: Current {
+                    rank: row.status_rank.unwrap_or_default(),
+                    is_failure: Status::parse(&status).is_failure(),
+                    notified: row.failure_notified.unwrap_or_default(),
+                },
+                status,
+                error_code: row.error_code,
+                updated_at: row.updated_at.unwrap_or_default(),
+                dirty: false,
+            },
+        );
+    }
+}
+
 /// A `messages` row as the read paths select it.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct MessageRow {

@@ -8,19 +8,15 @@
 use std::str::FromStr;
 
 use plivo_webhook_core::{
-    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params, Status,
+    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params,
     StoredEvent, StoredMessage,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::collections::{HashMap, HashSet};
 
-use sqlx::Row;
-
 use super::batch::{BatchWrite, Batcher};
-use super::{
-    fingerprint, now_micros, plan, unavailable, Current, NewEvent, Plan, State, STORE_TIMEOUT,
-};
-use super::{EventRow, MessageRow};
+use super::{absorb, EventRow, MessageRow, StoredRow};
+use super::{fingerprint, now_micros, plan, unavailable, NewEvent, Plan, State, STORE_TIMEOUT};
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -104,8 +100,8 @@ async fn write_batch(
     .await?;
     let mut states = HashMap::new();
     let mut seen = HashSet::new();
-    let rows = sqlx::query(
-        "SELECT 1 AS kind, message_uuid, status, status_rank, error_code, updated_at, failure_notified
+    let rows = sqlx::query_as::<_, StoredRow>(
+        "SELECT 1::BIGINT AS kind, message_uuid AS key, status, status_rank, error_code, updated_at, failure_notified
          FROM messages WHERE message_uuid = ANY($1)
          UNION ALL
          SELECT 0, dedupe_key, NULL, NULL, NULL, NULL, NULL FROM message_events WHERE dedupe_key = ANY($2)",
@@ -114,28 +110,7 @@ async fn write_batch(
     .bind(&keys)
     .fetch_all(&mut *tx)
     .await?;
-    for row in rows {
-        let key: String = row.try_get(1)?;
-        if row.try_get::<i32, _>(0)? == 0 {
-            seen.insert(key);
-            continue;
-        }
-        let status: String = row.try_get(2)?;
-        states.insert(
-            key,
-            State {
-                current: Current {
-                    rank: row.try_get(3)?,
-                    is_failure: Status::parse(&status).is_failure(),
-                    notified: row.try_get(6)?,
-                },
-                status,
-                error_code: row.try_get(4)?,
-                updated_at: row.try_get(5)?,
-                dirty: false,
-            },
-        );
-    }
+    absorb(rows, &mut seen, &mut states);
     let Plan {
         outcomes,
         new_events,

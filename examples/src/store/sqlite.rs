@@ -9,7 +9,7 @@
 use std::str::FromStr;
 
 use plivo_webhook_core::{
-    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params, Status,
+    CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params,
     StoredEvent, StoredMessage,
 };
 use sqlx::sqlite::{
@@ -17,14 +17,13 @@ use sqlx::sqlite::{
 };
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
 use super::batch::{BatchWrite, Batcher};
+use super::{absorb, EventRow, MessageRow, StoredRow};
 use super::{
-    fingerprint, now_micros, plan, unavailable, Current, NewEvent, Plan, State, CHUNK,
-    STORE_TIMEOUT,
+    fingerprint, now_micros, plan, unavailable, NewEvent, Plan, State, CHUNK, STORE_TIMEOUT,
 };
-use super::{EventRow, MessageRow};
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -93,7 +92,7 @@ async fn write_batch(
     let mut states: HashMap<String, State> = HashMap::new();
     for chunk in events.chunks(CHUNK) {
         let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT 0, dedupe_key, NULL, NULL, NULL, NULL, NULL FROM message_events WHERE dedupe_key IN (",
+            "SELECT 0 AS kind, dedupe_key AS key, NULL AS status, NULL AS status_rank, NULL AS error_code, NULL AS updated_at, NULL AS failure_notified FROM message_events WHERE dedupe_key IN (",
         );
         let mut list = query.separated(", ");
         for event in chunk {
@@ -107,28 +106,11 @@ async fn write_batch(
             list.push_bind(&event.message_uuid);
         }
         query.push(")");
-        for row in query.build().fetch_all(&mut *conn).await? {
-            let key: String = row.try_get(1)?;
-            if row.try_get::<i64, _>(0)? == 0 {
-                seen.insert(key);
-                continue;
-            }
-            let status: String = row.try_get(2)?;
-            states.insert(
-                key,
-                State {
-                    current: Current {
-                        rank: row.try_get(3)?,
-                        is_failure: Status::parse(&status).is_failure(),
-                        notified: row.try_get(6)?,
-                    },
-                    status,
-                    error_code: row.try_get(4)?,
-                    updated_at: row.try_get(5)?,
-                    dirty: false,
-                },
-            );
-        }
+        let rows = query
+            .build_query_as::<StoredRow>()
+            .fetch_all(&mut *conn)
+            .await?;
+        absorb(rows, &mut seen, &mut states);
     }
     let Plan {
         outcomes,
