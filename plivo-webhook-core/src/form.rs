@@ -299,6 +299,10 @@ impl<'a> Form<'a> {
 
     /// Appends every pair, decoded, to `text` ([`Form::copy_pairs`] into a vector).
     pub(crate) fn decode_pairs(&self, text: &mut Vec<u8>, each: impl FnMut(usize, usize, usize)) {
+        if self.entries.is_empty() {
+            // No allocation for an empty form (the usual URL without a query).
+            return;
+        }
         let at = text.len();
         // Room for every decoded byte and the block copies' overrun.
         text.resize(at + self.decoded_len_bound() + 32, 0);

@@ -51,3 +51,26 @@ fn check_does_not_allocate() {
         assert!(info.count_total > 0);
     }
 }
+
+/// `verify` makes three allocations whatever the number of parameters: one string for
+/// every key and value, one span array, one string for the nonce and the matching header
+/// (an empty URL query costs none).
+#[test]
+fn verify_allocates_three_times() {
+    let verifier = Verifier::builder()
+        .token(TOKEN)
+        .public_base_url("https://example.com")
+        .build()
+        .unwrap();
+    for body in [STATUS.to_vec(), b"K=v".to_vec()] {
+        let signed = Signer::new(TOKEN).sign("POST", "https://example.com/status", &body);
+        let headers = signed.headers();
+        let request = CallbackRequest::new("POST", "/status", &headers, &body);
+        let mut verified = None;
+        let info = allocation_counter::measure(|| {
+            verified = Some(verifier.verify(&request).unwrap());
+        });
+        assert_eq!(info.count_total, 3, "for {} bytes", body.len());
+        assert!(verified.unwrap().query().is_empty());
+    }
+}
