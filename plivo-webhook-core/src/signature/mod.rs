@@ -81,8 +81,9 @@ pub(crate) fn encode(mac: &[u8; 32]) -> [u8; ENCODED_LEN] {
 
 /// Bytes gathered before the HMAC is updated.
 const BUFFERED: usize = 512;
-/// Room past [`BUFFERED`] for copies that overrun a piece (see [`Sink::put_within`]).
-const SLACK: usize = 64;
+/// Room past [`BUFFERED`] for copies that overrun a piece by up to 32 bytes (see
+/// [`Sink::put_within`]). The bytes kept never exceed `BUFFERED`.
+const SLACK: usize = 32;
 
 /// Feeds an HMAC through a stack buffer: the signing string arrives in many small
 /// pieces, and one `update` per 512 bytes is several times cheaper than one per piece.
@@ -126,32 +127,24 @@ impl Sink for BufferedMac<'_> {
         self.len += bytes.len();
     }
 
-    /// Pieces of up to 64 bytes that are followed by enough of `src` are copied in whole
-    /// 16-byte blocks: the bytes past the piece land in the slack and are overwritten by
-    /// the next piece, which costs less than copying exactly.
+    /// Pieces of up to 32 bytes that are followed by enough of `src` are copied as two
+    /// whole 16-byte blocks: the bytes past the piece land in the slack and are overwritten
+    /// by the next piece, which costs less than copying exactly. Longer pieces are copied
+    /// exactly.
     #[inline(always)]
     fn put_within(&mut self, src: &[u8], start: usize, end: usize) {
         let n = end.saturating_sub(start);
-        if self.len + n > BUFFERED {
-            self.flush();
-        }
-        // Most keys and values: two blocks, whatever their length, with no branch on it.
-        if let Some(whole) = src.get(start..start + 32).filter(|_| n <= 32) {
-            // len + n <= BUFFERED and 32 <= SLACK: always in bounds.
-            self.buf[self.len..self.len + 16].copy_from_slice(&whole[..16]);
-            self.buf[self.len + 16..self.len + 32].copy_from_slice(&whole[16..]);
-            self.len += n;
-            return;
-        }
-        let blocks = n.div_ceil(16);
-        if let Some(whole) = src.get(start..start + 16 * blocks).filter(|_| n <= SLACK) {
-            let dst = &mut self.buf[self.len..self.len + 16 * blocks];
-            for (d, s) in dst.chunks_exact_mut(16).zip(whole.chunks_exact(16)) {
-                d.copy_from_slice(s);
+        match src.get(start..start + 32) {
+            Some(whole) if n <= 32 => {
+                if self.len + n > BUFFERED {
+                    self.flush();
+                }
+                // len + n <= BUFFERED and 32 <= SLACK: always in bounds.
+                self.buf[self.len..self.len + 16].copy_from_slice(&whole[..16]);
+                self.buf[self.len + 16..self.len + 32].copy_from_slice(&whole[16..]);
+                self.len += n;
             }
-            self.len += n;
-        } else {
-            self.put(src.get(start..end).unwrap_or_default());
+            _ => self.put(src.get(start..end).unwrap_or_default()),
         }
     }
 
@@ -162,7 +155,8 @@ impl Sink for BufferedMac<'_> {
         if self.len + bound > BUFFERED {
             self.flush();
         }
-        if bound + 32 <= BUFFERED + SLACK - self.len {
+        if self.len + bound <= BUFFERED {
+            // The block copies' overrun (at most 32 bytes) lands in the slack.
             self.len = form.copy_pairs(&mut self.buf[..], self.len, |_, _, _| {});
         } else {
             form.feed(self, b"", b"");
