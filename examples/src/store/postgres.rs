@@ -29,10 +29,8 @@ pub struct PostgresStore {
 /// database and the load; axum receiver, 32 connections, three 4 s runs each on a fresh
 /// schema, req/s): 1 writer 8,610 / 10,407 / 10,355; 2 writers 9,839 / 8,985 / 8,415 and
 /// 9,035 / 8,756 / 9,625; 3 writers 8,066 / 9,024 / 8,580; 4 writers 8,945 / 7,826 /
-/// 8,270; 8 writers 6,600-7,700: within this machine's noise from 1 to 4. Four, because
-/// while PostgreSQL is down each writer waits out its connection timeout, and callbacks
-/// queued behind fewer writers wait longer (`scripts/fault-test.sh`: longest answer 5.0 s
-/// with four writers, 7.2 s with two).
+/// 8,270; 8 writers 6,600-7,700: from 1 to 4 within this machine's noise, so the earlier
+/// value stays.
 const WRITERS: usize = 4;
 
 impl PostgresStore {
