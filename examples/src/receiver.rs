@@ -281,7 +281,7 @@ impl Receiver {
                 let label = if new { "stored" } else { "duplicate" };
                 self.metrics.callback("inbound", kind, label);
                 self.publish(|| FeedEntry {
-                    message_uuid: Some(message.message_uuid.clone()),
+                    message_uuid: Some(message.message_uuid.to_string()),
                     status: Some(format!("inbound {kind}")),
                     ..FeedEntry::new("inbound", label, true)
                 });
@@ -382,7 +382,7 @@ impl Receiver {
 
 fn status_entry(status: &MessageStatus, outcome: &'static str) -> FeedEntry {
     FeedEntry {
-        message_uuid: Some(status.message_uuid.clone()),
+        message_uuid: Some(status.message_uuid.to_string()),
         status: Some(status.status.as_str().to_owned()),
         error_code: status
             .error_code

@@ -70,7 +70,7 @@ pub mod testing;
 
 pub use callback::{
     Amount, ErrorCode, Extra, FromParams, InboundMessage, Media, MessageIntent, MessageStatus,
-    MessageType, Status, Timestamp, VoiceCallback,
+    MessageType, Status, Text, Timestamp, VoiceCallback,
 };
 pub use diagnose::{diagnose, Diagnosis, UrlChange};
 pub use error::Error;

@@ -196,20 +196,19 @@ impl Verifier {
             Method::Post => (Params::from_sorted(&params), Params::from_sorted(&query)),
         };
         // The nonce and the matching header in one allocation: the replay key is computed
-        // from them only when asked for. Both are visible ASCII (checked), so the lossy
-        // conversions borrow and never replace anything.
-        let nonce = String::from_utf8_lossy(checked.nonce);
-        let header = String::from_utf8_lossy(checked.header_value);
-        let mut signed = String::with_capacity(nonce.len() + header.len());
-        signed.push_str(&nonce);
-        let nonce_len = signed.len();
-        signed.push_str(&header);
+        // from them only when asked for. Both are visible ASCII (checked), so the UTF-8
+        // conversion never fails (the fallback only keeps it panic-free).
+        let mut signed = Vec::with_capacity(checked.nonce.len() + checked.header_value.len());
+        signed.extend_from_slice(checked.nonce);
+        signed.extend_from_slice(checked.header_value);
+        let signed = String::from_utf8(signed)
+            .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
         Ok(Verified {
             callback: (),
             params,
             query,
             signed: signed.into_boxed_str(),
-            nonce_len,
+            nonce_len: checked.nonce.len(),
             matched: checked.matched,
         })
     }

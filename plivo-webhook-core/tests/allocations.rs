@@ -1,7 +1,7 @@
 //! Verifying an ASCII callback of up to 32 parameters does not touch the heap
 //! (counted with a counting global allocator, on this thread only).
 
-use plivo_webhook_core::{testing::Signer, CallbackRequest, Verifier};
+use plivo_webhook_core::{testing::Signer, CallbackRequest, MessageStatus, Verifier};
 
 const TOKEN: &str = "ALLOC_TEST_TOKEN";
 const STATUS: &[u8] = include_bytes!("data/fixtures/status_sms_delivered.form");
@@ -72,5 +72,36 @@ fn verify_allocates_three_times() {
         });
         assert_eq!(info.count_total, 3, "for {} bytes", body.len());
         assert!(verified.unwrap().query().is_empty());
+    }
+}
+
+/// Reading a typed status callback adds no allocation to `verify`'s three: its text fields
+/// (UUIDs, numbers, timestamps, amounts) are kept inline.
+#[test]
+fn typed_status_callbacks_allocate_no_more_than_verify() {
+    let verifier = Verifier::builder()
+        .token(TOKEN)
+        .public_base_url("https://example.com")
+        .build()
+        .unwrap();
+    let fixtures: [&[u8]; 3] = [
+        STATUS,
+        include_bytes!("data/fixtures/status_sms_undelivered.form"),
+        include_bytes!("data/fixtures/status_whatsapp_read.form"),
+    ];
+    for body in fixtures {
+        let signed = Signer::new(TOKEN).sign("POST", "https://example.com/status", body);
+        let headers = signed.headers();
+        let request = CallbackRequest::new("POST", "/status", &headers, body);
+        let mut typed = None;
+        let info = allocation_counter::measure(|| {
+            typed = Some(verifier.verify_as::<MessageStatus>(&request).unwrap());
+        });
+        assert_eq!(info.count_total, 3, "for {}", String::from_utf8_lossy(body));
+        let typed = typed.unwrap();
+        assert_eq!(
+            typed.message_uuid,
+            typed.params().get("MessageUUID").unwrap()
+        );
     }
 }

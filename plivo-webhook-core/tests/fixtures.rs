@@ -128,12 +128,15 @@ fn status_fixtures_parse_into_message_status() {
         );
         assert_eq!(s.units.map(|u| u.to_string()), opt("Units"));
         assert_eq!(s.sequence.map(|u| u.to_string()), opt("Sequence"));
-        assert_eq!(s.mcc, opt("MCC"));
-        assert_eq!(s.mnc, opt("MNC"));
-        assert_eq!(s.powerpack_uuid, opt("PowerpackUUID"));
-        assert_eq!(s.requester_ip, opt("requester_ip"));
-        assert_eq!(s.part_info, opt("PartInfo"));
-        assert_eq!(s.conversation_origin, opt("ConversationOrigin"));
+        assert_eq!(s.mcc.as_deref(), opt("MCC").as_deref());
+        assert_eq!(s.mnc.as_deref(), opt("MNC").as_deref());
+        assert_eq!(s.powerpack_uuid.as_deref(), opt("PowerpackUUID").as_deref());
+        assert_eq!(s.requester_ip.as_deref(), opt("requester_ip").as_deref());
+        assert_eq!(s.part_info.as_deref(), opt("PartInfo").as_deref());
+        assert_eq!(
+            s.conversation_origin.as_deref(),
+            opt("ConversationOrigin").as_deref()
+        );
         for (field, key) in [
             (&s.message_time, "MessageTime"),
             (&s.queued_time, "QueuedTime"),

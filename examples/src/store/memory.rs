@@ -107,12 +107,12 @@ impl CallbackStore for MemoryStore {
         _params: &Params,
     ) -> Result<bool, Error> {
         let mut inner = self.lock()?;
-        if inner.inbound.contains_key(&message.message_uuid) {
+        if inner.inbound.contains_key(message.message_uuid.as_str()) {
             return Ok(false);
         }
         inner
             .inbound
-            .insert(message.message_uuid.clone(), message.clone());
+            .insert(message.message_uuid.to_string(), message.clone());
         Ok(true)
     }
 

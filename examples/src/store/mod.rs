@@ -116,7 +116,7 @@ impl NewEvent {
         };
         let sequence = status.sequence.map(i64::from);
         NewEvent {
-            message_uuid: status.message_uuid.clone(),
+            message_uuid: status.message_uuid.to_string(),
             // Starts with the UUID and `|`: SQLite reads a message's timeline through the
             // unique index of this key.
             dedupe_key: format!(

@@ -210,9 +210,9 @@ impl CallbackStore for SqliteStore {
             "INSERT INTO inbound_messages (message_uuid, from_number, to_number, message_type, content, received_at, params)
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_uuid) DO NOTHING",
         )
-        .bind(&message.message_uuid)
-        .bind(&message.from)
-        .bind(&message.to)
+        .bind(message.message_uuid.as_str())
+        .bind(message.from.as_str())
+        .bind(message.to.as_str())
         .bind(message.message_type.as_ref().map(|t| t.as_str().to_owned()))
         .bind(message.content())
         .bind(now_micros())

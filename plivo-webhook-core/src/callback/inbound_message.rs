@@ -1,6 +1,6 @@
 //! Inbound messages (the `message_url` of a Plivo Application).
 
-use super::{amount, keep, number, required, text, Amount, ErrorCode, Extra, FromParams};
+use super::{amount, keep, number, required, text, Amount, ErrorCode, Extra, FromParams, Text};
 use crate::callback::MessageType;
 use crate::error::Error;
 use crate::params::Params;
@@ -27,7 +27,7 @@ pub struct Media {
     /// The `<n>` of `Media<n>` (0- or 1-based: Plivo's docs disagree).
     pub index: u32,
     /// The media URL.
-    pub url: String,
+    pub url: Text,
 }
 
 /// An inbound SMS, MMS or WhatsApp message. There is no `Status`.
@@ -47,17 +47,17 @@ pub struct Media {
 #[non_exhaustive]
 pub struct InboundMessage {
     /// `MessageUUID`.
-    pub message_uuid: String,
+    pub message_uuid: Text,
     /// `From`: the sender's number.
-    pub from: String,
+    pub from: Text,
     /// `To`: your Plivo number.
-    pub to: String,
+    pub to: Text,
     /// `Type`: sms (default), mms or whatsapp.
     pub message_type: Option<MessageType>,
     /// `Text`: the text of an SMS (Plivo joins long messages).
-    pub text: Option<String>,
+    pub text: Option<Text>,
     /// `Body`: the text of an MMS or WhatsApp message.
-    pub body: Option<String>,
+    pub body: Option<Text>,
     /// `Media<n>` URLs, sorted by index numerically.
     pub media: Vec<Media>,
     /// `MediaCount`.
@@ -71,11 +71,11 @@ pub struct InboundMessage {
     /// `MessageIntent` (`None` when empty).
     pub message_intent: Option<MessageIntent>,
     /// `PowerpackUUID`.
-    pub powerpack_uuid: Option<String>,
+    pub powerpack_uuid: Option<Text>,
     /// `ContentType` (WhatsApp: text, media, button, unknown).
-    pub content_type: Option<String>,
+    pub content_type: Option<Text>,
     /// `MimeType` (WhatsApp media).
-    pub mime_type: Option<String>,
+    pub mime_type: Option<Text>,
     /// `ErrorCode` (WhatsApp, MMS).
     pub error_code: Option<ErrorCode>,
     /// Every other parameter, and any value above that could not be read.
@@ -97,9 +97,9 @@ impl FromParams for InboundMessage {
         let mut from = None;
         let mut to = None;
         let mut m = InboundMessage {
-            message_uuid: String::new(),
-            from: String::new(),
-            to: String::new(),
+            message_uuid: Text::default(),
+            from: Text::default(),
+            to: Text::default(),
             message_type: None,
             text: None,
             body: None,
@@ -151,7 +151,7 @@ impl FromParams for InboundMessage {
                 _ => match media_index(key) {
                     Some(index) if !value.is_empty() => m.media.push(Media {
                         index,
-                        url: value.to_owned(),
+                        url: Text::new(value),
                     }),
                     _ => keep(extra, key, value),
                 },

@@ -1,7 +1,8 @@
 //! Outbound message status callbacks (the `url` of Send Message).
 
 use super::{
-    amount, keep, number, required, text, Amount, ErrorCode, Extra, FromParams, Status, Timestamp,
+    amount, keep, number, required, text, Amount, ErrorCode, Extra, FromParams, Status, Text,
+    Timestamp,
 };
 use crate::error::Error;
 use crate::params::Params;
@@ -69,11 +70,11 @@ impl From<MessageType> for String {
 #[non_exhaustive]
 pub struct MessageStatus {
     /// `MessageUUID`.
-    pub message_uuid: String,
+    pub message_uuid: Text,
     /// `From`: the sender ID.
-    pub from: String,
+    pub from: Text,
     /// `To`: the destination number.
-    pub to: String,
+    pub to: Text,
     /// `Status`.
     pub status: Status,
     /// `Type`: sms, mms or whatsapp.
@@ -87,13 +88,13 @@ pub struct MessageStatus {
     /// `TotalAmount`: total price, exact decimal.
     pub total_amount: Option<Amount>,
     /// `MCC`: mobile country code of `To`.
-    pub mcc: Option<String>,
+    pub mcc: Option<Text>,
     /// `MNC`: mobile network code of `To` (leading zeros kept).
-    pub mnc: Option<String>,
+    pub mnc: Option<Text>,
     /// `ParentMessageUUID`.
-    pub parent_message_uuid: Option<String>,
+    pub parent_message_uuid: Option<Text>,
     /// `PartInfo` (`"1 of 2"`), raw.
-    pub part_info: Option<String>,
+    pub part_info: Option<Text>,
     /// `Sequence`: order in which Plivo generated this message's callbacks.
     pub sequence: Option<u32>,
     /// `MessageTime`: when the message was created.
@@ -105,13 +106,13 @@ pub struct MessageStatus {
     /// `DeliveryReportTime`.
     pub delivery_report_time: Option<Timestamp>,
     /// `PowerpackUUID` (`None` when no Powerpack was used).
-    pub powerpack_uuid: Option<String>,
+    pub powerpack_uuid: Option<Text>,
     /// `requester_ip`: where the Send Message request came from.
-    pub requester_ip: Option<String>,
+    pub requester_ip: Option<Text>,
     /// `ConversationID` (WhatsApp).
-    pub conversation_id: Option<String>,
+    pub conversation_id: Option<Text>,
     /// `ConversationOrigin` (WhatsApp: utility, authentication, marketing, service).
-    pub conversation_origin: Option<String>,
+    pub conversation_origin: Option<Text>,
     /// `ConversationExpirationTimestamp` (WhatsApp; Unix seconds or a date-time).
     pub conversation_expiration: Option<Timestamp>,
     /// Every other parameter, and any value above that could not be read.
@@ -135,9 +136,9 @@ impl FromParams for MessageStatus {
         let mut to = None;
         let mut status = None;
         let mut s = MessageStatus {
-            message_uuid: String::new(),
-            from: String::new(),
-            to: String::new(),
+            message_uuid: Text::default(),
+            from: Text::default(),
+            to: Text::default(),
             status: Status::Queued,
             message_type: None,
             error_code: None,

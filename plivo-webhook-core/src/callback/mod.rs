@@ -8,6 +8,7 @@ mod error_code;
 mod inbound_message;
 mod message_status;
 mod status;
+mod text;
 mod value;
 mod voice;
 
@@ -15,6 +16,7 @@ pub use error_code::ErrorCode;
 pub use inbound_message::{InboundMessage, Media, MessageIntent};
 pub use message_status::{MessageStatus, MessageType};
 pub use status::Status;
+pub use text::Text;
 pub use value::{Amount, Timestamp};
 pub use voice::VoiceCallback;
 
@@ -43,20 +45,16 @@ impl FromParams for () {
 pub type Extra = BTreeMap<String, String>;
 
 /// A non-empty value.
-fn text(value: &str) -> Option<String> {
+fn text(value: &str) -> Option<Text> {
     if value.is_empty() {
         None
     } else {
-        Some(value.to_owned())
+        Some(Text::new(value))
     }
 }
 
 /// Requires a non-empty value.
-fn required(
-    field: Option<String>,
-    kind: &'static str,
-    name: &'static str,
-) -> Result<String, Error> {
+fn required(field: Option<Text>, kind: &'static str, name: &'static str) -> Result<Text, Error> {
     field.ok_or(Error::MissingField { kind, field: name })
 }
 

@@ -1,10 +1,12 @@
 //! Value types: exact money amounts and leniently parsed timestamps.
 
+use super::Text;
+
 /// A money amount kept as exact decimal text (`0.00550`), never a float.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(transparent))]
-pub struct Amount(String);
+pub struct Amount(Text);
 
 impl Amount {
     /// Accepts `digits[.digits]` with an optional leading `-`; anything else is `None`.
@@ -16,7 +18,7 @@ impl Amount {
             && !frac.is_empty()
             && int.bytes().all(|b| b.is_ascii_digit())
             && frac.bytes().all(|b| b.is_ascii_digit());
-        valid.then(|| Amount(value.to_owned()))
+        valid.then(|| Amount(Text::new(value)))
     }
 
     /// The decimal text as Plivo sent it.
@@ -66,7 +68,7 @@ impl std::fmt::Display for Amount {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Timestamp {
-    raw: String,
+    raw: Text,
     unix_micros: Option<i64>,
 }
 
@@ -75,7 +77,7 @@ impl Timestamp {
     #[must_use]
     pub fn parse(raw: &str) -> Self {
         Timestamp {
-            raw: raw.to_owned(),
+            raw: Text::new(raw),
             unix_micros: parse_micros(raw.trim()),
         }
     }

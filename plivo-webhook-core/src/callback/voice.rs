@@ -1,6 +1,6 @@
 //! Voice callbacks: answer, hangup and the other call events (minimal).
 
-use super::{amount, keep, number, required, text, Amount, Extra, FromParams, Timestamp};
+use super::{amount, keep, number, required, text, Amount, Extra, FromParams, Text, Timestamp};
 use crate::error::Error;
 use crate::params::Params;
 
@@ -21,31 +21,31 @@ use crate::params::Params;
 #[non_exhaustive]
 pub struct VoiceCallback {
     /// `CallUUID`.
-    pub call_uuid: String,
+    pub call_uuid: Text,
     /// `From`.
-    pub from: Option<String>,
+    pub from: Option<Text>,
     /// `To`.
-    pub to: Option<String>,
+    pub to: Option<Text>,
     /// `Direction`: inbound or outbound.
-    pub direction: Option<String>,
+    pub direction: Option<Text>,
     /// `CallStatus`: ringing, in-progress, completed, busy, failed, timeout, no-answer.
-    pub call_status: Option<String>,
+    pub call_status: Option<Text>,
     /// `Event`: StartApp, Ring, Hangup, MachineDetection, ...
-    pub event: Option<String>,
+    pub event: Option<Text>,
     /// `RequestUUID` (outbound API calls).
-    pub request_uuid: Option<String>,
+    pub request_uuid: Option<Text>,
     /// `Duration` in seconds (hangup).
     pub duration: Option<u32>,
     /// `BillDuration` in seconds (hangup).
     pub bill_duration: Option<u32>,
     /// `HangupCause` (`NORMAL_CLEARING`, ...).
-    pub hangup_cause: Option<String>,
+    pub hangup_cause: Option<Text>,
     /// `HangupCauseCode` (4000, 3010, ...).
     pub hangup_cause_code: Option<u32>,
     /// `HangupCauseName`.
-    pub hangup_cause_name: Option<String>,
+    pub hangup_cause_name: Option<Text>,
     /// `HangupSource` (Caller, Callee, Plivo, ...).
-    pub hangup_source: Option<String>,
+    pub hangup_source: Option<Text>,
     /// `TotalCost`.
     pub total_cost: Option<Amount>,
     /// `StartTime`.
@@ -70,7 +70,7 @@ impl FromParams for VoiceCallback {
     fn from_params(params: &Params) -> Result<Self, Error> {
         let mut call_uuid = None;
         let mut c = VoiceCallback {
-            call_uuid: String::new(),
+            call_uuid: Text::default(),
             from: None,
             to: None,
             direction: None,

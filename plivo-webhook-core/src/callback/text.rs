@@ -1,0 +1,205 @@
+//! The string type of callback fields.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+
+use arrayvec::ArrayString;
+
+/// Longest text kept inline: a UUID (36 bytes), a timestamp with microseconds (26), phone
+/// numbers, codes and amounts all fit.
+const INLINE: usize = 39;
+
+/// The text of a callback field (`MessageUUID`, `From`, ...): a string that keeps values
+/// of up to 39 bytes inline, so reading a typed callback does not allocate one string per
+/// field. Longer values (message text, media URLs) are stored on the heap.
+///
+/// It dereferences to `str`, compares with `str` and `String`, and converts into `String`.
+///
+/// ```
+/// use plivo_webhook_core::Text;
+///
+/// let uuid = Text::new("a3f1c2d4-9e21-11ee-8c4b-0242ac110003");
+/// assert_eq!(uuid, "a3f1c2d4-9e21-11ee-8c4b-0242ac110003");
+/// assert!(uuid.starts_with("a3f1")); // any `str` method
+/// let owned: String = uuid.into();
+/// assert_eq!(owned.len(), 36);
+/// ```
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline(ArrayString<INLINE>),
+    Heap(Box<str>),
+}
+
+impl Text {
+    /// Copies `text`.
+    #[must_use]
+    pub fn new(text: &str) -> Self {
+        match ArrayString::from(text) {
+            Ok(inline) => Text(Repr::Inline(inline)),
+            Err(_) => Text(Repr::Heap(text.into())),
+        }
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Inline(inline) => inline,
+            Repr::Heap(heap) => heap,
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text(Repr::Inline(ArrayString::new()))
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+macro_rules! eq_with {
+    ($($other:ty),*) => {$(
+        impl PartialEq<$other> for Text {
+            fn eq(&self, other: &$other) -> bool {
+                self.as_str() == AsRef::<str>::as_ref(other)
+            }
+        }
+        impl PartialEq<Text> for $other {
+            fn eq(&self, other: &Text) -> bool {
+                AsRef::<str>::as_ref(self) == other.as_str()
+            }
+        }
+    )*};
+}
+eq_with!(str, &str, String);
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Self {
+        Text::new(text)
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
+        match ArrayString::from(&text) {
+            Ok(inline) => Text(Repr::Inline(inline)),
+            Err(_) => Text(Repr::Heap(text.into_boxed_str())),
+        }
+    }
+}
+
+impl From<Text> for String {
+    fn from(text: Text) -> String {
+        match text.0 {
+            Repr::Inline(inline) => inline.as_str().to_owned(),
+            Repr::Heap(heap) => heap.into_string(),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_text_is_inline_and_long_text_on_the_heap() {
+        let uuid = "a3f1c2d4-9e21-11ee-8c4b-0242ac110003";
+        assert!(matches!(Text::new(uuid).0, Repr::Inline(_)));
+        assert!(matches!(Text::new(&"x".repeat(INLINE)).0, Repr::Inline(_)));
+        let long = "é".repeat(INLINE);
+        assert!(matches!(Text::new(&long).0, Repr::Heap(_)));
+        assert!(matches!(Text::from(long.clone()).0, Repr::Heap(_)));
+        for text in [uuid, "", long.as_str()] {
+            assert_eq!(Text::new(text), text);
+            assert_eq!(String::from(Text::from(text.to_owned())), text);
+            assert_eq!(Text::new(text).as_str(), text);
+        }
+    }
+
+    #[test]
+    fn equality_order_and_hash_follow_the_text() {
+        use std::collections::hash_map::DefaultHasher;
+        let hash = |value: &dyn Fn(&mut DefaultHasher)| {
+            let mut hasher = DefaultHasher::new();
+            value(&mut hasher);
+            hasher.finish()
+        };
+        let (a, b) = (Text::new("a"), Text::new(&"b".repeat(50)));
+        assert!(a < b);
+        assert_ne!(a, b);
+        assert_eq!(
+            hash(&|h| b.hash(h)),
+            hash(&|h| "b".repeat(50).as_str().hash(h))
+        );
+        assert_eq!(format!("{a} {a:?}"), "a \"a\"");
+    }
+}
