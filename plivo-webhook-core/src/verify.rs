@@ -9,7 +9,8 @@ use crate::error::{excerpt, Error};
 use crate::form::{Form, MAX_FORM_BYTES};
 use crate::params::Params;
 use crate::request::{CallbackRequest, HeaderValue, Headers};
-use crate::signature::{self, v2, v3, v3::Method, HmacSha256, SignatureHeader};
+use crate::signature::v3::{self, Joined, Method, Pairs};
+use crate::signature::{self, v2, HmacSha256, SignatureHeader};
 use crate::token::AuthToken;
 use crate::url::{SignedUrl, UrlPolicy};
 
@@ -134,7 +135,7 @@ impl Verifier {
     ) -> Result<SignatureMatch, Error> {
         let mut query = Form::default();
         let mut params = Form::default();
-        self.authenticate(request, &mut query, &mut params)
+        self.authenticate(request, &mut query, &mut params, None)
             .map(|checked| checked.matched)
     }
 
@@ -188,12 +189,16 @@ impl Verifier {
     pub fn verify(&self, request: &CallbackRequest<'_>) -> Result<Verified, Error> {
         let mut query = Form::default();
         let mut params = Form::default();
+        let mut body = None;
         let checked = self
-            .authenticate(request, &mut query, &mut params)
+            .authenticate(request, &mut query, &mut params, Some(&mut body))
             .map_err(|err| self.with_diagnosis(err, request))?;
         let (params, query) = match checked.method {
             Method::Get => (Params::from_sorted(&query), Params::default()),
-            Method::Post => (Params::from_sorted(&params), Params::from_sorted(&query)),
+            Method::Post => (
+                body.unwrap_or_else(|| Params::from_sorted(&params)),
+                Params::from_sorted(&query),
+            ),
         };
         // The nonce and the matching header in one allocation: the replay key is computed
         // from them only when asked for. Both are visible ASCII (checked), so the UTF-8
@@ -227,11 +232,16 @@ impl Verifier {
     }
 
     /// Verifies into caller-owned pair buffers (kept on the caller's stack, not moved).
+    ///
+    /// With `body`, the V3 path decodes a POST's parameters into an owned [`Params`]
+    /// first and signs its text, so that they are decoded once, not once for the HMAC and
+    /// again for the caller. (A failed request has then cost that allocation.)
     fn authenticate<'r>(
         &'r self,
         request: &CallbackRequest<'r>,
         query: &mut Form<'r>,
         params: &mut Form<'r>,
+        body: Option<&mut Option<Params>>,
     ) -> Result<Checked<'r>, Error> {
         let method = match request.method {
             "POST" => Method::Post,
@@ -256,12 +266,24 @@ impl Verifier {
         check_content_type(request, method)?;
         let url = self.inner.url.resolve(request.target, request.headers)?;
         decode_sorted(&url, method, request.body, query, params);
-        let mut matched = self.match_v3(&url, method, query, params, nonce, v3, ma_v3);
-        if matched.is_none() {
-            if let Some(bare) = bare_root(request, &url) {
-                matched = self.match_v3(&bare, method, query, params, nonce, v3, ma_v3);
+        let signed = Signed {
+            method,
+            query,
+            nonce,
+            v3,
+            ma_v3,
+        };
+        let matched = match body {
+            Some(body) if method == Method::Post && !params.is_empty() => {
+                let body = body.insert(Params::from_sorted(params));
+                let joined = Joined {
+                    text: body.joined(),
+                    pairs: body.len(),
+                };
+                self.match_v3(request, &url, &signed, &joined)
             }
-        }
+            _ => self.match_v3(request, &url, &signed, &*params),
+        };
         match matched {
             Some(matched) => Ok(Checked {
                 method,
@@ -284,17 +306,34 @@ impl Verifier {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The header and token whose signature matches, trying the bare root too (see
+    /// [`bare_root`]).
     fn match_v3(
         &self,
+        request: &CallbackRequest<'_>,
         url: &SignedUrl<'_>,
-        method: Method,
-        query: &Form<'_>,
-        params: &Form<'_>,
-        nonce: &[u8],
-        v3: Option<&[u8]>,
-        ma_v3: Option<&[u8]>,
+        signed: &Signed<'_, '_>,
+        params: &impl Pairs,
     ) -> Option<SignatureMatch> {
+        self.match_v3_at(url, signed, params).or_else(|| {
+            let bare = bare_root(request, url)?;
+            self.match_v3_at(&bare, signed, params)
+        })
+    }
+
+    fn match_v3_at(
+        &self,
+        url: &SignedUrl<'_>,
+        signed: &Signed<'_, '_>,
+        params: &impl Pairs,
+    ) -> Option<SignatureMatch> {
+        let Signed {
+            method,
+            query,
+            nonce,
+            v3,
+            ma_v3,
+        } = *signed;
         let mut buf = [0; std::mem::size_of::<signature::MacBuffer>()];
         for (token_index, key) in self.inner.keys.iter().enumerate() {
             let mut mac = signature::BufferedMac::new(key.clone(), &mut buf);
@@ -477,6 +516,17 @@ pub struct SignatureMatch {
     pub header: SignatureHeader,
     /// The index of the matching token, in the order they were added.
     pub token_index: usize,
+}
+
+/// What a V3 signature covers besides the URL and the form parameters, and the headers
+/// it is compared with.
+#[derive(Clone, Copy)]
+struct Signed<'f, 'r> {
+    method: Method,
+    query: &'f Form<'r>,
+    nonce: &'r [u8],
+    v3: Option<&'r [u8]>,
+    ma_v3: Option<&'r [u8]>,
 }
 
 struct Checked<'r> {

@@ -109,14 +109,7 @@ fn parse_micros(s: &str) -> Option<i64> {
     {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(range)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
+    let num = |range: std::ops::Range<usize>| digits(b.get(range)?);
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&month)
@@ -134,9 +127,9 @@ fn parse_micros(s: &str) -> Option<i64> {
         if len == 0 || len > 9 {
             return None;
         }
-        let digits = &frac[..len.min(6)];
-        micros = digits.parse().ok()?;
-        for _ in digits.len()..6 {
+        let kept = &frac.as_bytes()[..len.min(6)];
+        micros = digits(kept)?;
+        for _ in kept.len()..6 {
             micros *= 10;
         }
         rest = &frac[len..];
@@ -160,8 +153,7 @@ fn parse_micros(s: &str) -> Option<i64> {
             if h.len() != 2 || m.len() != 2 {
                 return None;
             }
-            let h: i64 = h.parse().ok()?;
-            let m: i64 = m.parse().ok()?;
+            let (h, m) = (digits(h.as_bytes())?, digits(m.as_bytes())?);
             if h > 23 || m > 59 {
                 return None;
             }
@@ -171,6 +163,17 @@ fn parse_micros(s: &str) -> Option<i64> {
     let days = days_from_civil(year, month, day);
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
     seconds.checked_mul(1_000_000)?.checked_add(micros)
+}
+
+/// The value of a run of ASCII digits (at most 18, so it cannot overflow); `None` if any
+/// byte is not a digit.
+fn digits(bytes: &[u8]) -> Option<i64> {
+    if bytes.len() > 18 {
+        return None;
+    }
+    bytes.iter().try_fold(0i64, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+    })
 }
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -217,6 +220,23 @@ mod tests {
         assert_eq!(t("yesterday"), None);
         assert_eq!(t("2023-13-19 14:02:15"), None);
         assert_eq!(Timestamp::parse("junk").raw(), "junk");
+        let utc = t("2023-12-19 14:02:15");
+        for same in [
+            "2023-12-19 19:32:15+0530",
+            "2023-12-19 16:02:15+02",
+            "2023-12-19 06:02:15-08:00",
+        ] {
+            assert_eq!(t(same), utc, "{same}");
+        }
+        // Every field is digits only (no sign inside a field).
+        for bad in [
+            "2023-12-19 14:02:15+05:+3",
+            "2023-12-19 14:02:15++5:30",
+            "+023-12-19 14:02:15",
+            "2023-12-19 14:02:15.+5",
+        ] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
         // Found by fuzzing: a 4-byte offset that is not ASCII used to panic.
         assert_eq!(t("2024-07-26 03:53:10+0\u{fffd}"), None);
     }

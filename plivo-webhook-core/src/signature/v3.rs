@@ -22,12 +22,49 @@ pub(crate) enum Method {
     Post,
 }
 
+/// A POST's form parameters as the V3 signing string takes them: sorted, each key
+/// followed by its value.
+pub(crate) trait Pairs {
+    /// Whether there are no pairs.
+    fn is_empty(&self) -> bool;
+    /// Feeds every key and value, decoded, with nothing between them.
+    fn feed_to<S: Sink>(&self, sink: &mut S);
+}
+
+impl Pairs for Form<'_> {
+    fn is_empty(&self) -> bool {
+        Form::is_empty(self)
+    }
+
+    #[inline(always)]
+    fn feed_to<S: Sink>(&self, sink: &mut S) {
+        sink.put_form(self);
+    }
+}
+
+/// Pairs already decoded into their keys and values back to back (as [`crate::Params`]
+/// keeps them): fed as one piece, not decoded again.
+pub(crate) struct Joined<'a> {
+    pub(crate) text: &'a [u8],
+    pub(crate) pairs: usize,
+}
+
+impl Pairs for Joined<'_> {
+    fn is_empty(&self) -> bool {
+        self.pairs == 0
+    }
+
+    fn feed_to<S: Sink>(&self, sink: &mut S) {
+        sink.put(self.text);
+    }
+}
+
 /// Feeds the V3 signing string. `query` and `params` must be sorted.
 pub(crate) fn feed(
     url: &SignedUrl<'_>,
     method: Method,
     query: &Form<'_>,
-    params: &Form<'_>,
+    params: &impl Pairs,
     nonce: &[u8],
     sink: &mut impl Sink,
 ) {
@@ -41,7 +78,7 @@ pub(crate) fn feed(
         if !query.is_empty() {
             sink.put(b".");
         }
-        sink.put_form(params);
+        params.feed_to(sink);
     }
     sink.put(b".");
     sink.put(nonce);
