@@ -56,6 +56,7 @@ mod callback;
 mod diagnose;
 mod error;
 mod form;
+mod inline;
 mod params;
 mod replay;
 mod request;

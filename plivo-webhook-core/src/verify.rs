@@ -7,6 +7,7 @@ use hmac::Mac;
 use crate::callback::FromParams;
 use crate::error::{excerpt, Error};
 use crate::form::{Form, MAX_FORM_BYTES};
+use crate::inline::InlineStr;
 use crate::params::Params;
 use crate::request::{CallbackRequest, HeaderValue, Headers};
 use crate::signature::v3::{self, Joined, Method, Pairs};
@@ -21,6 +22,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Longest nonce accepted. Plivo's nonces are 20 digits.
 const MAX_NONCE_BYTES: usize = 256;
+
+/// Nonce and signature header kept inline in a [`Verified`]: a 20-digit nonce and one
+/// 44-character signature fit (several signatures, from several tokens, are boxed).
+const SIGNED_INLINE: usize = 72;
 
 /// Verifies Plivo callback signatures.
 ///
@@ -200,19 +205,16 @@ impl Verifier {
                 Params::from_sorted(&query),
             ),
         };
-        // The nonce and the matching header in one allocation: the replay key is computed
-        // from them only when asked for. Both are visible ASCII (checked), so the UTF-8
-        // conversion never fails (the fallback only keeps it panic-free).
-        let mut signed = Vec::with_capacity(checked.nonce.len() + checked.header_value.len());
-        signed.extend_from_slice(checked.nonce);
-        signed.extend_from_slice(checked.header_value);
-        let signed = String::from_utf8(signed)
-            .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
+        // The nonce and the matching header, kept together (inline for one signature): the
+        // replay key is computed from them only when asked for. Both are visible ASCII
+        // (checked), so the UTF-8 conversion never fails.
+        let text = |bytes| std::str::from_utf8(bytes).unwrap_or_default();
+        let signed = InlineStr::concat(&[text(checked.nonce), text(checked.header_value)]);
         Ok(Verified {
             callback: (),
             params,
             query,
-            signed: signed.into_boxed_str(),
+            signed,
             nonce_len: checked.nonce.len(),
             matched: checked.matched,
         })
@@ -650,7 +652,7 @@ pub struct Verified<T = ()> {
     params: Params,
     query: Params,
     /// The nonce, then the value of the signature header that matched.
-    signed: Box<str>,
+    signed: InlineStr<SIGNED_INLINE>,
     nonce_len: usize,
     matched: SignatureMatch,
 }
@@ -678,7 +680,10 @@ impl<T> Verified<T> {
 
     /// The nonce (`X-Plivo-Signature-V3-Nonce`), for replay detection.
     pub fn nonce(&self) -> &str {
-        self.signed.get(..self.nonce_len).unwrap_or_default()
+        self.signed
+            .as_str()
+            .get(..self.nonce_len)
+            .unwrap_or_default()
     }
 
     /// A digest of the nonce and the signature header that matched: the same for a
@@ -687,7 +692,8 @@ impl<T> Verified<T> {
     #[must_use]
     pub fn replay_key(&self) -> [u8; 32] {
         use sha2::Digest;
-        let (nonce, header) = self.signed.split_at(self.nonce_len.min(self.signed.len()));
+        let signed = self.signed.as_str();
+        let (nonce, header) = signed.split_at(self.nonce_len.min(signed.len()));
         let mut hash = sha2::Sha256::new();
         hash.update(nonce);
         hash.update([0]);

@@ -5,7 +5,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
-use arrayvec::ArrayString;
+use crate::inline::InlineStr;
 
 /// Longest text kept inline: a UUID (36 bytes), a timestamp with microseconds (26), phone
 /// numbers, codes and amounts all fit.
@@ -27,37 +27,25 @@ const INLINE: usize = 39;
 /// assert_eq!(owned.len(), 36);
 /// ```
 #[derive(Clone)]
-pub struct Text(Repr);
-
-#[derive(Clone)]
-enum Repr {
-    Inline(ArrayString<INLINE>),
-    Heap(Box<str>),
-}
+pub struct Text(InlineStr<INLINE>);
 
 impl Text {
     /// Copies `text`.
     #[must_use]
     pub fn new(text: &str) -> Self {
-        match ArrayString::from(text) {
-            Ok(inline) => Text(Repr::Inline(inline)),
-            Err(_) => Text(Repr::Heap(text.into())),
-        }
+        Text(InlineStr::concat(&[text]))
     }
 
     /// The text.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            Repr::Inline(inline) => inline,
-            Repr::Heap(heap) => heap,
-        }
+        self.0.as_str()
     }
 }
 
 impl Default for Text {
     fn default() -> Self {
-        Text(Repr::Inline(ArrayString::new()))
+        Text(InlineStr::empty())
     }
 }
 
@@ -143,19 +131,13 @@ impl From<&str> for Text {
 
 impl From<String> for Text {
     fn from(text: String) -> Self {
-        match ArrayString::from(&text) {
-            Ok(inline) => Text(Repr::Inline(inline)),
-            Err(_) => Text(Repr::Heap(text.into_boxed_str())),
-        }
+        Text(InlineStr::from_string(text))
     }
 }
 
 impl From<Text> for String {
     fn from(text: Text) -> String {
-        match text.0 {
-            Repr::Inline(inline) => inline.as_str().to_owned(),
-            Repr::Heap(heap) => heap.into_string(),
-        }
+        text.0.into_string()
     }
 }
 
@@ -173,11 +155,11 @@ mod tests {
     #[test]
     fn short_text_is_inline_and_long_text_on_the_heap() {
         let uuid = "a3f1c2d4-9e21-11ee-8c4b-0242ac110003";
-        assert!(matches!(Text::new(uuid).0, Repr::Inline(_)));
-        assert!(matches!(Text::new(&"x".repeat(INLINE)).0, Repr::Inline(_)));
+        assert!(Text::new(uuid).0.is_inline());
+        assert!(Text::new(&"x".repeat(INLINE)).0.is_inline());
         let long = "é".repeat(INLINE);
-        assert!(matches!(Text::new(&long).0, Repr::Heap(_)));
-        assert!(matches!(Text::from(long.clone()).0, Repr::Heap(_)));
+        assert!(!Text::new(&long).0.is_inline());
+        assert!(!Text::from(long.clone()).0.is_inline());
         for text in [uuid, "", long.as_str()] {
             assert_eq!(Text::new(text), text);
             assert_eq!(String::from(Text::from(text.to_owned())), text);

@@ -1,0 +1,77 @@
+//! Strings kept inline up to a capacity, boxed beyond it.
+
+use arrayvec::ArrayString;
+
+/// A string of up to `N` bytes stored inline (no allocation), longer ones on the heap.
+#[derive(Clone, Debug)]
+pub(crate) enum InlineStr<const N: usize> {
+    Inline(ArrayString<N>),
+    Heap(Box<str>),
+}
+
+impl<const N: usize> InlineStr<N> {
+    /// An empty string.
+    pub(crate) fn empty() -> Self {
+        InlineStr::Inline(ArrayString::new())
+    }
+
+    /// `parts` joined, with no separator.
+    pub(crate) fn concat(parts: &[&str]) -> Self {
+        let mut inline = ArrayString::new();
+        for part in parts {
+            if inline.try_push_str(part).is_err() {
+                return InlineStr::Heap(parts.concat().into_boxed_str());
+            }
+        }
+        InlineStr::Inline(inline)
+    }
+
+    /// Takes `text`, copying it inline if it fits.
+    pub(crate) fn from_string(text: String) -> Self {
+        match ArrayString::from(&text) {
+            Ok(inline) => InlineStr::Inline(inline),
+            Err(_) => InlineStr::Heap(text.into_boxed_str()),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            InlineStr::Inline(inline) => inline,
+            InlineStr::Heap(heap) => heap,
+        }
+    }
+
+    pub(crate) fn into_string(self) -> String {
+        match self {
+            InlineStr::Inline(inline) => inline.as_str().to_owned(),
+            InlineStr::Heap(heap) => heap.into_string(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_inline(&self) -> bool {
+        matches!(self, InlineStr::Inline(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_inline_up_to_the_capacity_and_boxes_beyond() {
+        let short = InlineStr::<4>::concat(&["ab", "cd"]);
+        assert!(short.is_inline());
+        assert_eq!(short.as_str(), "abcd");
+        let long = InlineStr::<4>::concat(&["ab", "cde"]);
+        assert!(!long.is_inline());
+        assert_eq!(long.into_string(), "abcde");
+        // A character is never cut: "é" is two bytes and does not fit in the last one.
+        let accented = InlineStr::<4>::concat(&["abc", "é"]);
+        assert!(!accented.is_inline());
+        assert_eq!(accented.as_str(), "abcé");
+        assert!(InlineStr::<4>::from_string("abcd".into()).is_inline());
+        assert!(!InlineStr::<4>::from_string("abcde".into()).is_inline());
+        assert_eq!(InlineStr::<4>::empty().as_str(), "");
+    }
+}
