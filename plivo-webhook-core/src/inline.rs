@@ -15,6 +15,15 @@ impl<const N: usize> InlineStr<N> {
         InlineStr::Inline(ArrayString::new())
     }
 
+    /// Copies `text`.
+    #[inline]
+    pub(crate) fn new(text: &str) -> Self {
+        match ArrayString::from(text) {
+            Ok(inline) => InlineStr::Inline(inline),
+            Err(_) => InlineStr::Heap(text.into()),
+        }
+    }
+
     /// `parts` joined, with no separator.
     pub(crate) fn concat(parts: &[&str]) -> Self {
         let mut inline = ArrayString::new();

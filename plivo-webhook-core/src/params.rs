@@ -92,7 +92,7 @@ impl Params {
     /// All pairs, sorted by key then value.
     pub fn iter(&self) -> ParamsIter<'_> {
         ParamsIter {
-            params: self,
+            rest: &self.text,
             spans: self.spans.iter(),
         }
     }
@@ -171,6 +171,13 @@ fn encode_component(out: &mut String, text: &str) {
     }
 }
 
+/// Splits the piece `range` spans off the front of `text` (which starts where it does).
+fn split(text: &str, (start, end): (u32, u32)) -> (&str, &str) {
+    // Always on a boundary (every piece is a `str`); the fallback keeps it panic-free.
+    text.split_at_checked(end.saturating_sub(start) as usize)
+        .unwrap_or((text, ""))
+}
+
 fn offset(n: usize) -> u32 {
     // Bodies are bounded far below 4 GiB; saturate rather than wrap.
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -202,7 +209,9 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Params {
 /// The pairs of a [`Params`], sorted by key then value.
 #[derive(Debug, Clone)]
 pub struct ParamsIter<'a> {
-    params: &'a Params,
+    /// The text of the pairs not yet returned: keys and values lie back to back, in the
+    /// order of `spans`, so each step splits two pieces off its front.
+    rest: &'a str,
     spans: std::slice::Iter<'a, Span>,
 }
 
@@ -211,7 +220,10 @@ impl<'a> Iterator for ParamsIter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let span = self.spans.next()?;
-        Some((self.params.key(span), self.params.value(span)))
+        let (key, rest) = split(self.rest, span.key);
+        let (value, rest) = split(rest, span.value);
+        self.rest = rest;
+        Some((key, value))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

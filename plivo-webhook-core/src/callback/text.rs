@@ -32,8 +32,9 @@ pub struct Text(InlineStr<INLINE>);
 impl Text {
     /// Copies `text`.
     #[must_use]
+    #[inline]
     pub fn new(text: &str) -> Self {
-        Text(InlineStr::concat(&[text]))
+        Text(InlineStr::new(text))
     }
 
     /// The text.

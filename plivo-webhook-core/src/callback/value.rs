@@ -12,12 +12,16 @@ impl Amount {
     /// Accepts `digits[.digits]` with an optional leading `-`; anything else is `None`.
     #[must_use]
     pub fn parse(value: &str) -> Option<Self> {
-        let digits = value.strip_prefix('-').unwrap_or(value);
-        let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+        let bytes = value.as_bytes();
+        let digits = bytes.strip_prefix(b"-").unwrap_or(bytes);
+        let (int, frac) = match digits.iter().position(|&b| b == b'.') {
+            Some(dot) => (&digits[..dot], &digits[dot + 1..]),
+            None => (digits, &b"0"[..]),
+        };
         let valid = !int.is_empty()
             && !frac.is_empty()
-            && int.bytes().all(|b| b.is_ascii_digit())
-            && frac.bytes().all(|b| b.is_ascii_digit());
+            && int.iter().all(u8::is_ascii_digit)
+            && frac.iter().all(u8::is_ascii_digit);
         valid.then(|| Amount(Text::new(value)))
     }
 
