@@ -24,6 +24,18 @@ impl<const N: usize> InlineStr<N> {
         }
     }
 
+    /// Replaces the text with `text`, in place when it fits inline.
+    #[inline]
+    pub(crate) fn set(&mut self, text: &str) {
+        if let InlineStr::Inline(inline) = self {
+            inline.clear();
+            if inline.try_push_str(text).is_ok() {
+                return;
+            }
+        }
+        *self = InlineStr::Heap(text.into());
+    }
+
     /// `parts` joined, with no separator.
     pub(crate) fn concat(parts: &[&str]) -> Self {
         let mut inline = ArrayString::new();

@@ -1,6 +1,6 @@
 //! Inbound messages (the `message_url` of a Plivo Application).
 
-use super::{amount, keep, number, required, text, Amount, ErrorCode, Extra, FromParams, Text};
+use super::{amount, keep, number, put, required, Amount, ErrorCode, Extra, FromParams, Text};
 use crate::callback::MessageType;
 use crate::error::Error;
 use crate::params::Params;
@@ -72,7 +72,7 @@ pub struct InboundMessage {
     pub message_intent: Option<MessageIntent>,
     /// `PowerpackUUID`.
     pub powerpack_uuid: Option<Text>,
-    /// `ContentType` (WhatsApp: text, media, button, unknown).
+    /// `ContentType` (WhatsApp: put, media, button, unknown).
     pub content_type: Option<Text>,
     /// `MimeType` (WhatsApp media).
     pub mime_type: Option<Text>,
@@ -125,16 +125,16 @@ impl FromParams for InboundMessage {
                 continue;
             }
             match key {
-                "MessageUUID" => message_uuid = text(value),
-                "From" => from = text(value),
-                "To" => to = text(value),
+                "MessageUUID" => put(&mut message_uuid, value),
+                "From" => put(&mut from, value),
+                "To" => put(&mut to, value),
                 "Type" => m.message_type = (!value.is_empty()).then(|| MessageType::parse(value)),
-                "Text" => m.text = text(value),
-                "Body" => m.body = text(value),
+                "Text" => put(&mut m.text, value),
+                "Body" => put(&mut m.body, value),
                 "MediaCount" => m.media_count = number(extra, key, value),
                 "Units" => m.units = number(extra, key, value),
-                "TotalRate" => m.total_rate = amount(extra, key, value),
-                "TotalAmount" => m.total_amount = amount(extra, key, value),
+                "TotalRate" => amount(&mut m.total_rate, extra, key, value),
+                "TotalAmount" => amount(&mut m.total_amount, extra, key, value),
                 "MessageIntent" => {
                     m.message_intent = match value {
                         "" => None,
@@ -144,9 +144,9 @@ impl FromParams for InboundMessage {
                         other => Some(MessageIntent::Other(other.to_owned())),
                     };
                 }
-                "PowerpackUUID" => m.powerpack_uuid = text(value),
-                "ContentType" => m.content_type = text(value),
-                "MimeType" => m.mime_type = text(value),
+                "PowerpackUUID" => put(&mut m.powerpack_uuid, value),
+                "ContentType" => put(&mut m.content_type, value),
+                "MimeType" => put(&mut m.mime_type, value),
                 "ErrorCode" => m.error_code = ErrorCode::parse(value),
                 _ => match media_index(key) {
                     Some(index) if !value.is_empty() => m.media.push(Media {

@@ -1,7 +1,7 @@
 //! Outbound message status callbacks (the `url` of Send Message).
 
 use super::{
-    amount, keep, number, required, text, Amount, ErrorCode, Extra, FromParams, Status, Text,
+    amount, keep, number, put, required, time, Amount, ErrorCode, Extra, FromParams, Status, Text,
     Timestamp,
 };
 use crate::error::Error;
@@ -170,31 +170,30 @@ impl FromParams for MessageStatus {
                 keep(extra, key, value);
                 continue;
             }
-            let time = || (!value.is_empty()).then(|| Timestamp::parse(value));
             match key {
-                "MessageUUID" => message_uuid = text(value),
-                "From" => from = text(value),
-                "To" => to = text(value),
+                "MessageUUID" => put(&mut message_uuid, value),
+                "From" => put(&mut from, value),
+                "To" => put(&mut to, value),
                 "Status" => status = (!value.is_empty()).then_some(value),
                 "Type" => s.message_type = (!value.is_empty()).then(|| MessageType::parse(value)),
                 "ErrorCode" => s.error_code = ErrorCode::parse(value),
                 "Units" => s.units = number(extra, key, value),
-                "TotalRate" => s.total_rate = amount(extra, key, value),
-                "TotalAmount" => s.total_amount = amount(extra, key, value),
-                "MCC" => s.mcc = text(value),
-                "MNC" => s.mnc = text(value),
-                "ParentMessageUUID" => s.parent_message_uuid = text(value),
-                "PartInfo" => s.part_info = text(value),
+                "TotalRate" => amount(&mut s.total_rate, extra, key, value),
+                "TotalAmount" => amount(&mut s.total_amount, extra, key, value),
+                "MCC" => put(&mut s.mcc, value),
+                "MNC" => put(&mut s.mnc, value),
+                "ParentMessageUUID" => put(&mut s.parent_message_uuid, value),
+                "PartInfo" => put(&mut s.part_info, value),
                 "Sequence" => s.sequence = number(extra, key, value),
-                "MessageTime" => s.message_time = time(),
-                "QueuedTime" => s.queued_time = time(),
-                "SentTime" => s.sent_time = time(),
-                "DeliveryReportTime" => s.delivery_report_time = time(),
-                "PowerpackUUID" => s.powerpack_uuid = text(value),
-                "requester_ip" => s.requester_ip = text(value),
-                "ConversationID" => s.conversation_id = text(value),
-                "ConversationOrigin" => s.conversation_origin = text(value),
-                "ConversationExpirationTimestamp" => s.conversation_expiration = time(),
+                "MessageTime" => time(&mut s.message_time, value),
+                "QueuedTime" => time(&mut s.queued_time, value),
+                "SentTime" => time(&mut s.sent_time, value),
+                "DeliveryReportTime" => time(&mut s.delivery_report_time, value),
+                "PowerpackUUID" => put(&mut s.powerpack_uuid, value),
+                "requester_ip" => put(&mut s.requester_ip, value),
+                "ConversationID" => put(&mut s.conversation_id, value),
+                "ConversationOrigin" => put(&mut s.conversation_origin, value),
+                "ConversationExpirationTimestamp" => time(&mut s.conversation_expiration, value),
                 _ => keep(extra, key, value),
             }
         }

@@ -37,6 +37,12 @@ impl Text {
         Text(InlineStr::new(text))
     }
 
+    /// Replaces the text in place (no copy of the whole `Text` through the stack).
+    #[inline]
+    pub(crate) fn set(&mut self, text: &str) {
+        self.0.set(text);
+    }
+
     /// The text.
     #[must_use]
     pub fn as_str(&self) -> &str {

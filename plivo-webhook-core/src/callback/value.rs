@@ -12,17 +12,32 @@ impl Amount {
     /// Accepts `digits[.digits]` with an optional leading `-`; anything else is `None`.
     #[must_use]
     pub fn parse(value: &str) -> Option<Self> {
+        Amount::is_amount(value).then(|| Amount(Text::new(value)))
+    }
+
+    /// Parses `value` into `slot`, in place; `false` (and `slot` unchanged) when it is not
+    /// an amount.
+    pub(crate) fn parse_into(slot: &mut Option<Amount>, value: &str) -> bool {
+        if !Amount::is_amount(value) {
+            return false;
+        }
+        slot.get_or_insert_with(|| Amount(Text::default()))
+            .0
+            .set(value);
+        true
+    }
+
+    fn is_amount(value: &str) -> bool {
         let bytes = value.as_bytes();
         let digits = bytes.strip_prefix(b"-").unwrap_or(bytes);
         let (int, frac) = match digits.iter().position(|&b| b == b'.') {
             Some(dot) => (&digits[..dot], &digits[dot + 1..]),
             None => (digits, &b"0"[..]),
         };
-        let valid = !int.is_empty()
+        !int.is_empty()
             && !frac.is_empty()
             && int.iter().all(u8::is_ascii_digit)
-            && frac.iter().all(u8::is_ascii_digit);
-        valid.then(|| Amount(Text::new(value)))
+            && frac.iter().all(u8::is_ascii_digit)
     }
 
     /// The decimal text as Plivo sent it.
@@ -84,6 +99,16 @@ impl Timestamp {
             raw: Text::new(raw),
             unix_micros: parse_micros(raw.trim()),
         }
+    }
+
+    /// Reads `raw` into `slot`, in place.
+    pub(crate) fn parse_into(slot: &mut Option<Timestamp>, raw: &str) {
+        let timestamp = slot.get_or_insert_with(|| Timestamp {
+            raw: Text::default(),
+            unix_micros: None,
+        });
+        timestamp.raw.set(raw);
+        timestamp.unix_micros = parse_micros(raw.trim());
     }
 
     /// The text as Plivo sent it.

@@ -1,6 +1,8 @@
 //! Voice callbacks: answer, hangup and the other call events (minimal).
 
-use super::{amount, keep, number, required, text, Amount, Extra, FromParams, Text, Timestamp};
+use super::{
+    amount, keep, number, put, required, time, Amount, Extra, FromParams, Text, Timestamp,
+};
 use crate::error::Error;
 use crate::params::Params;
 
@@ -98,25 +100,24 @@ impl FromParams for VoiceCallback {
                 keep(extra, key, value);
                 continue;
             }
-            let time = || (!value.is_empty()).then(|| Timestamp::parse(value));
             match key {
-                "CallUUID" => call_uuid = text(value),
-                "From" => c.from = text(value),
-                "To" => c.to = text(value),
-                "Direction" => c.direction = text(value),
-                "CallStatus" => c.call_status = text(value),
-                "Event" => c.event = text(value),
-                "RequestUUID" => c.request_uuid = text(value),
+                "CallUUID" => put(&mut call_uuid, value),
+                "From" => put(&mut c.from, value),
+                "To" => put(&mut c.to, value),
+                "Direction" => put(&mut c.direction, value),
+                "CallStatus" => put(&mut c.call_status, value),
+                "Event" => put(&mut c.event, value),
+                "RequestUUID" => put(&mut c.request_uuid, value),
                 "Duration" => c.duration = number(extra, key, value),
                 "BillDuration" => c.bill_duration = number(extra, key, value),
-                "HangupCause" => c.hangup_cause = text(value),
+                "HangupCause" => put(&mut c.hangup_cause, value),
                 "HangupCauseCode" => c.hangup_cause_code = number(extra, key, value),
-                "HangupCauseName" => c.hangup_cause_name = text(value),
-                "HangupSource" => c.hangup_source = text(value),
-                "TotalCost" => c.total_cost = amount(extra, key, value),
-                "StartTime" => c.start_time = time(),
-                "AnswerTime" => c.answer_time = time(),
-                "EndTime" => c.end_time = time(),
+                "HangupCauseName" => put(&mut c.hangup_cause_name, value),
+                "HangupSource" => put(&mut c.hangup_source, value),
+                "TotalCost" => amount(&mut c.total_cost, extra, key, value),
+                "StartTime" => time(&mut c.start_time, value),
+                "AnswerTime" => time(&mut c.answer_time, value),
+                "EndTime" => time(&mut c.end_time, value),
                 _ => keep(extra, key, value),
             }
         }
