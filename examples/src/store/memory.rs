@@ -1,6 +1,7 @@
 //! The in-memory store: for tests and benchmarks; nothing survives a restart.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::Hash;
 use std::sync::Mutex;
 
 use plivo_webhook_core::{
@@ -10,18 +11,32 @@ use plivo_webhook_core::{
 
 use super::{decide, fingerprint, rfc3339, Current, NewEvent};
 
-/// Messages, events, inbound messages and dead letters behind one lock.
-#[derive(Debug, Default)]
+/// How many messages (and, separately, inbound messages and dead letters) a
+/// [`MemoryStore`] keeps by default: about 10 MiB. Under a sustained load the store would
+/// otherwise grow without bound (~0.8 KiB per message).
+pub const MEMORY_LIMIT: usize = 10_000;
+
+/// Messages, events, inbound messages and dead letters behind one lock, at most
+/// [`MEMORY_LIMIT`] of each (or the limit given to [`MemoryStore::with_limit`]): past it,
+/// the oldest message is forgotten with its events, so a retry of one of those events
+/// counts as new.
+#[derive(Debug)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    limit: usize,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     messages: HashMap<String, Message>,
+    /// Message UUIDs, oldest first.
+    message_order: VecDeque<String>,
+    /// Dedupe keys of the events of the messages kept.
     seen: HashSet<String>,
     inbound: HashMap<String, InboundMessage>,
+    inbound_order: VecDeque<String>,
     dead: HashSet<String>,
+    dead_order: VecDeque<String>,
 }
 
 #[derive(Debug)]
@@ -31,9 +46,38 @@ struct Message {
     error_code: Option<String>,
     updated_at: i64,
     events: Vec<StoredEvent>,
+    /// The dedupe keys of `events`, forgotten with the message.
+    keys: Vec<String>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::with_limit(MEMORY_LIMIT)
+    }
+}
+
+/// Records `key` as the newest in `order`; returns the oldest key when there are more
+/// than `limit`.
+fn admit<K: Clone + Eq + Hash>(order: &mut VecDeque<K>, key: &K, limit: usize) -> Option<K> {
+    order.push_back(key.clone());
+    if order.len() > limit {
+        order.pop_front()
+    } else {
+        None
+    }
 }
 
 impl MemoryStore {
+    /// A store that keeps at most `limit` messages, inbound messages and dead letters each
+    /// (at least one).
+    #[must_use]
+    pub fn with_limit(limit: usize) -> Self {
+        MemoryStore {
+            inner: Mutex::default(),
+            limit: limit.max(1),
+        }
+    }
+
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, Error> {
         self.inner.lock().map_err(|_| Error::Storage {
             message: "the in-memory store is poisoned".to_owned(),
@@ -61,6 +105,7 @@ impl CallbackStore for MemoryStore {
                 ..EventOutcome::default()
             });
         }
+        let inner = &mut *inner;
         let message = inner.messages.get(&event.message_uuid);
         let decision = decide(message.map(|m| m.current), &event);
         let stored = StoredEvent {
@@ -70,6 +115,14 @@ impl CallbackStore for MemoryStore {
             received_at: rfc3339(event.received_at),
             out_of_order: decision.out_of_order,
         };
+        if !inner.messages.contains_key(&event.message_uuid) {
+            let oldest = admit(&mut inner.message_order, &event.message_uuid, self.limit);
+            if let Some(forgotten) = oldest.and_then(|uuid| inner.messages.remove(&uuid)) {
+                for key in &forgotten.keys {
+                    inner.seen.remove(key);
+                }
+            }
+        }
         let message = inner
             .messages
             .entry(event.message_uuid.clone())
@@ -83,6 +136,7 @@ impl CallbackStore for MemoryStore {
                 error_code: event.error_code.clone(),
                 updated_at: event.received_at,
                 events: Vec::new(),
+                keys: Vec::new(),
             });
         if decision.apply {
             message.status.clone_from(&event.status);
@@ -93,6 +147,7 @@ impl CallbackStore for MemoryStore {
         }
         message.current.notified |= decision.notify_failure;
         message.events.push(stored);
+        message.keys.push(event.dedupe_key);
         Ok(EventOutcome {
             duplicate: false,
             status_changed: decision.apply,
@@ -107,17 +162,27 @@ impl CallbackStore for MemoryStore {
         _params: &Params,
     ) -> Result<bool, Error> {
         let mut inner = self.lock()?;
+        let inner = &mut *inner;
         if inner.inbound.contains_key(message.message_uuid.as_str()) {
             return Ok(false);
         }
-        inner
-            .inbound
-            .insert(message.message_uuid.to_string(), message.clone());
+        let uuid = message.message_uuid.to_string();
+        if let Some(oldest) = admit(&mut inner.inbound_order, &uuid, self.limit) {
+            inner.inbound.remove(&oldest);
+        }
+        inner.inbound.insert(uuid, message.clone());
         Ok(true)
     }
 
     async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), Error> {
-        self.lock()?.dead.insert(fingerprint(letter));
+        let mut inner = self.lock()?;
+        let inner = &mut *inner;
+        let key = fingerprint(letter);
+        if inner.dead.insert(key.clone()) {
+            if let Some(oldest) = admit(&mut inner.dead_order, &key, self.limit) {
+                inner.dead.remove(&oldest);
+            }
+        }
         Ok(())
     }
 
@@ -166,5 +231,66 @@ impl CallbackStore for MemoryStore {
 
     async fn ping(&self) -> Result<(), Error> {
         self.lock().map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plivo_webhook_core::FromParams;
+
+    fn status(uuid: &str, status: &str) -> (MessageStatus, Params) {
+        let params = Params::decode(
+            format!("MessageUUID={uuid}&From=PLIVO&To=14155550123&Status={status}").as_bytes(),
+        );
+        (MessageStatus::from_params(&params).unwrap(), params)
+    }
+
+    #[tokio::test]
+    async fn forgets_the_oldest_message_past_its_limit() {
+        let store = MemoryStore::with_limit(2);
+        for uuid in ["a", "b", "c"] {
+            let (s, p) = status(uuid, "sent");
+            assert!(!store.record_status(&s, &p).await.unwrap().duplicate);
+        }
+        assert!(store.message("a").await.unwrap().is_none());
+        assert!(store.message("b").await.unwrap().is_some());
+        assert_eq!(store.messages(None, 10).await.unwrap().len(), 2);
+        // The kept messages still deduplicate; the forgotten one's events count as new.
+        let (s, p) = status("c", "sent");
+        assert!(store.record_status(&s, &p).await.unwrap().duplicate);
+        let (s, p) = status("a", "sent");
+        assert!(!store.record_status(&s, &p).await.unwrap().duplicate);
+        assert!(store.message("b").await.unwrap().is_none());
+        assert_eq!(store.lock().unwrap().seen.len(), 2);
+        // Two events of one message count once against the limit.
+        let (s, p) = status("a", "delivered");
+        assert!(!store.record_status(&s, &p).await.unwrap().duplicate);
+        assert_eq!(store.message("a").await.unwrap().unwrap().events.len(), 2);
+        assert!(store.message("c").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn inbound_messages_and_dead_letters_are_bounded_too() {
+        let store = MemoryStore::with_limit(2);
+        for uuid in ["a", "b", "c"] {
+            let params = Params::decode(
+                format!("MessageUUID={uuid}&From=14155550100&To=PLIVO&Text=hi").as_bytes(),
+            );
+            let message = InboundMessage::from_params(&params).unwrap();
+            assert!(store.record_inbound(&message, &params).await.unwrap());
+        }
+        assert_eq!(store.lock().unwrap().inbound.len(), 2);
+        assert!(!store.lock().unwrap().inbound.contains_key("a"));
+        for params in ["one", "two", "three", "three"] {
+            let letter = DeadLetter {
+                endpoint: "status".to_owned(),
+                reason: "missing MessageUUID".to_owned(),
+                params: params.to_owned(),
+                nonce: "1".to_owned(),
+            };
+            store.dead_letter(&letter).await.unwrap();
+        }
+        assert_eq!(store.dead_letters(), 2);
     }
 }

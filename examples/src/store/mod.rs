@@ -22,7 +22,7 @@ use plivo_webhook_core::{
 };
 use sha2::{Digest, Sha256};
 
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, MEMORY_LIMIT};
 pub use postgres::PostgresStore;
 pub use replay::PostgresNonceStore;
 pub use sqlite::SqliteStore;
@@ -34,8 +34,8 @@ pub const STORE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Opens the store named by a `DATABASE_URL` and applies its migrations.
 ///
-/// `memory:` (nothing survives a restart), `sqlite://PATH` (created if missing), or
-/// `postgres://…` / `postgresql://…`.
+/// `memory:` (nothing survives a restart; bounded, see [`MEMORY_LIMIT`]), `sqlite://PATH`
+/// (created if missing), or `postgres://…` / `postgresql://…`.
 ///
 /// # Errors
 /// One line saying what is wrong with the URL or why the database cannot be opened.
