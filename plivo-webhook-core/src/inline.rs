@@ -33,7 +33,7 @@ impl<const N: usize> InlineStr<N> {
                 return;
             }
         }
-        *self = InlineStr::Heap(text.into());
+        *self = InlineStr::new(text);
     }
 
     /// `parts` joined, with no separator.
@@ -94,5 +94,15 @@ mod tests {
         assert!(InlineStr::<4>::from_string("abcd".into()).is_inline());
         assert!(!InlineStr::<4>::from_string("abcde".into()).is_inline());
         assert_eq!(InlineStr::<4>::empty().as_str(), "");
+        // Set in place, boxed when too long, back inline when short again.
+        let mut text = InlineStr::<4>::empty();
+        text.set("abc");
+        assert!(text.is_inline());
+        text.set("abcde");
+        assert!(!text.is_inline());
+        assert_eq!(text.as_str(), "abcde");
+        text.set("ab");
+        assert!(text.is_inline());
+        assert_eq!(text.as_str(), "ab");
     }
 }

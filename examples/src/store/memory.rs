@@ -17,9 +17,10 @@ use super::{decide, fingerprint, rfc3339, Current, NewEvent};
 pub const MEMORY_LIMIT: usize = 10_000;
 
 /// Messages, events, inbound messages and dead letters behind one lock, at most
-/// [`MEMORY_LIMIT`] of each (or the limit given to [`MemoryStore::with_limit`]): past it,
-/// the oldest message is forgotten with its events, so a retry of one of those events
-/// counts as new.
+/// [`MEMORY_LIMIT`] of each (or the limit given to [`MemoryStore::with_limit`]). Past it,
+/// the message updated least recently is forgotten with its events (a retry of one of
+/// them then counts as new, and a failure may be notified again), as are the oldest
+/// inbound message and dead letter.
 #[derive(Debug)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
@@ -29,10 +30,11 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct Inner {
     messages: HashMap<String, Message>,
-    /// Message UUIDs, oldest first.
-    message_order: VecDeque<String>,
-    /// Dedupe keys of the events of the messages kept.
-    seen: HashSet<String>,
+    /// Each update of a message (its UUID and update count), oldest first. An entry is
+    /// stale once the message has been updated again; stale entries are skipped.
+    updates: VecDeque<(String, u64)>,
+    /// Updates so far.
+    clock: u64,
     inbound: HashMap<String, InboundMessage>,
     inbound_order: VecDeque<String>,
     dead: HashSet<String>,
@@ -46,8 +48,35 @@ struct Message {
     error_code: Option<String>,
     updated_at: i64,
     events: Vec<StoredEvent>,
-    /// The dedupe keys of `events`, forgotten with the message.
+    /// The dedupe keys of `events`.
     keys: Vec<String>,
+    /// The update count of its last update.
+    updated: u64,
+}
+
+impl Inner {
+    /// Forgets the messages updated least recently until at most `limit` are left, and
+    /// drops stale update entries once they outnumber the messages two to one.
+    fn forget_least_recent(&mut self, limit: usize) {
+        while self.messages.len() > limit {
+            let Some((uuid, updated)) = self.updates.pop_front() else {
+                break;
+            };
+            if self
+                .messages
+                .get(&uuid)
+                .is_some_and(|m| m.updated == updated)
+            {
+                self.messages.remove(&uuid);
+            }
+        }
+        if self.updates.len() > 2 * self.messages.len().max(limit) {
+            let messages = &self.messages;
+            self.updates.retain(|(uuid, updated)| {
+                messages.get(uuid).is_some_and(|m| m.updated == *updated)
+            });
+        }
+    }
 }
 
 impl Default for MemoryStore {
@@ -99,14 +128,14 @@ impl CallbackStore for MemoryStore {
     ) -> Result<EventOutcome, Error> {
         let event = NewEvent::new(status);
         let mut inner = self.lock()?;
-        if !inner.seen.insert(event.dedupe_key.clone()) {
+        let inner = &mut *inner;
+        let message = inner.messages.get(&event.message_uuid);
+        if message.is_some_and(|m| m.keys.contains(&event.dedupe_key)) {
             return Ok(EventOutcome {
                 duplicate: true,
                 ..EventOutcome::default()
             });
         }
-        let inner = &mut *inner;
-        let message = inner.messages.get(&event.message_uuid);
         let decision = decide(message.map(|m| m.current), &event);
         let stored = StoredEvent {
             status: event.status.clone(),
@@ -115,14 +144,11 @@ impl CallbackStore for MemoryStore {
             received_at: rfc3339(event.received_at),
             out_of_order: decision.out_of_order,
         };
-        if !inner.messages.contains_key(&event.message_uuid) {
-            let oldest = admit(&mut inner.message_order, &event.message_uuid, self.limit);
-            if let Some(forgotten) = oldest.and_then(|uuid| inner.messages.remove(&uuid)) {
-                for key in &forgotten.keys {
-                    inner.seen.remove(key);
-                }
-            }
-        }
+        inner.clock += 1;
+        let updated = inner.clock;
+        inner
+            .updates
+            .push_back((event.message_uuid.clone(), updated));
         let message = inner
             .messages
             .entry(event.message_uuid.clone())
@@ -137,7 +163,9 @@ impl CallbackStore for MemoryStore {
                 updated_at: event.received_at,
                 events: Vec::new(),
                 keys: Vec::new(),
+                updated,
             });
+        message.updated = updated;
         if decision.apply {
             message.status.clone_from(&event.status);
             message.error_code.clone_from(&event.error_code);
@@ -148,6 +176,7 @@ impl CallbackStore for MemoryStore {
         message.current.notified |= decision.notify_failure;
         message.events.push(stored);
         message.keys.push(event.dedupe_key);
+        inner.forget_least_recent(self.limit);
         Ok(EventOutcome {
             duplicate: false,
             status_changed: decision.apply,
@@ -246,28 +275,35 @@ mod tests {
         (MessageStatus::from_params(&params).unwrap(), params)
     }
 
+    async fn record(store: &MemoryStore, uuid: &str, state: &str) -> bool {
+        let (s, p) = status(uuid, state);
+        store.record_status(&s, &p).await.unwrap().duplicate
+    }
+
     #[tokio::test]
-    async fn forgets_the_oldest_message_past_its_limit() {
+    async fn forgets_the_least_recently_updated_message_past_its_limit() {
         let store = MemoryStore::with_limit(2);
-        for uuid in ["a", "b", "c"] {
-            let (s, p) = status(uuid, "sent");
-            assert!(!store.record_status(&s, &p).await.unwrap().duplicate);
-        }
-        assert!(store.message("a").await.unwrap().is_none());
-        assert!(store.message("b").await.unwrap().is_some());
+        assert!(!record(&store, "a", "sent").await);
+        assert!(!record(&store, "b", "sent").await);
+        // `a` is updated again, so `b` is now the least recent and goes when `c` comes.
+        assert!(!record(&store, "a", "delivered").await);
+        assert!(!record(&store, "c", "sent").await);
+        assert!(store.message("b").await.unwrap().is_none());
+        assert_eq!(store.message("a").await.unwrap().unwrap().events.len(), 2);
         assert_eq!(store.messages(None, 10).await.unwrap().len(), 2);
         // The kept messages still deduplicate; the forgotten one's events count as new.
-        let (s, p) = status("c", "sent");
-        assert!(store.record_status(&s, &p).await.unwrap().duplicate);
-        let (s, p) = status("a", "sent");
-        assert!(!store.record_status(&s, &p).await.unwrap().duplicate);
-        assert!(store.message("b").await.unwrap().is_none());
-        assert_eq!(store.lock().unwrap().seen.len(), 2);
-        // Two events of one message count once against the limit.
-        let (s, p) = status("a", "delivered");
-        assert!(!store.record_status(&s, &p).await.unwrap().duplicate);
-        assert_eq!(store.message("a").await.unwrap().unwrap().events.len(), 2);
-        assert!(store.message("c").await.unwrap().is_some());
+        assert!(record(&store, "a", "sent").await);
+        assert!(record(&store, "c", "sent").await);
+        assert!(!record(&store, "b", "sent").await);
+        assert!(store.message("a").await.unwrap().is_none());
+        // Stale update entries do not pile up.
+        for i in 0..100 {
+            record(&store, &format!("m{i}"), "sent").await;
+            record(&store, &format!("m{i}"), "delivered").await;
+        }
+        let inner = store.lock().unwrap();
+        assert_eq!(inner.messages.len(), 2);
+        assert!(inner.updates.len() <= 8, "{}", inner.updates.len());
     }
 
     #[tokio::test]

@@ -72,7 +72,7 @@ pub struct InboundMessage {
     pub message_intent: Option<MessageIntent>,
     /// `PowerpackUUID`.
     pub powerpack_uuid: Option<Text>,
-    /// `ContentType` (WhatsApp: put, media, button, unknown).
+    /// `ContentType` (WhatsApp: text, media, button, unknown).
     pub content_type: Option<Text>,
     /// `MimeType` (WhatsApp media).
     pub mime_type: Option<Text>,
