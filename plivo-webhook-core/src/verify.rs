@@ -10,7 +10,7 @@ use crate::form::{Form, MAX_FORM_BYTES};
 use crate::inline::InlineStr;
 use crate::params::Params;
 use crate::request::{CallbackRequest, HeaderValue, Headers};
-use crate::signature::v3::{self, Joined, Method, Pairs};
+use crate::signature::v3::{self, Method, Pairs};
 use crate::signature::{self, v2, HmacSha256, SignatureHeader};
 use crate::token::AuthToken;
 use crate::url::{SignedUrl, UrlPolicy};
@@ -284,11 +284,7 @@ impl Verifier {
         let matched = match body {
             Some(body) if method == Method::Post && !params.is_empty() => {
                 let body = body.insert(Params::from_sorted(params));
-                let joined = Joined {
-                    text: body.joined(),
-                    pairs: body.len(),
-                };
-                self.match_v3(request, &url, &signed, &joined)
+                self.match_v3(request, &url, &signed, &*body)
             }
             _ => self.match_v3(request, &url, &signed, &*params),
         };

@@ -95,20 +95,26 @@ impl Timestamp {
     /// Reads a timestamp; an unreadable value keeps its raw text and no instant.
     #[must_use]
     pub fn parse(raw: &str) -> Self {
-        Timestamp {
-            raw: Text::new(raw),
-            unix_micros: parse_micros(raw.trim()),
-        }
+        let mut timestamp = Timestamp::empty();
+        timestamp.read(raw);
+        timestamp
     }
 
     /// Reads `raw` into `slot`, in place.
     pub(crate) fn parse_into(slot: &mut Option<Timestamp>, raw: &str) {
-        let timestamp = slot.get_or_insert_with(|| Timestamp {
+        slot.get_or_insert_with(Timestamp::empty).read(raw);
+    }
+
+    fn empty() -> Self {
+        Timestamp {
             raw: Text::default(),
             unix_micros: None,
-        });
-        timestamp.raw.set(raw);
-        timestamp.unix_micros = parse_micros(raw.trim());
+        }
+    }
+
+    fn read(&mut self, raw: &str) {
+        self.raw.set(raw);
+        self.unix_micros = parse_micros(raw.trim());
     }
 
     /// The text as Plivo sent it.

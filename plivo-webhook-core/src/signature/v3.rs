@@ -13,6 +13,7 @@
 //! state, or a buffer for diagnosis) instead of being concatenated.
 
 use crate::form::{Form, Sink};
+use crate::params::Params;
 use crate::url::SignedUrl;
 
 /// The HTTP methods Plivo calls back with.
@@ -42,20 +43,15 @@ impl Pairs for Form<'_> {
     }
 }
 
-/// Pairs already decoded into their keys and values back to back (as [`crate::Params`]
-/// keeps them): fed as one piece, not decoded again.
-pub(crate) struct Joined<'a> {
-    pub(crate) text: &'a [u8],
-    pub(crate) pairs: usize,
-}
-
-impl Pairs for Joined<'_> {
+/// Parameters already decoded: their keys and values lie back to back in sorted order,
+/// so they are fed as one piece, not decoded again.
+impl Pairs for Params {
     fn is_empty(&self) -> bool {
-        self.pairs == 0
+        Params::is_empty(self)
     }
 
     fn feed_to<S: Sink>(&self, sink: &mut S) {
-        sink.put(self.text);
+        sink.put(self.joined());
     }
 }
 
