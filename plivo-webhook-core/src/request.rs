@@ -31,7 +31,9 @@ impl<K: AsRef<str>, V: AsRef<[u8]>> Headers for [(K, V)] {
     fn header(&self, name: &str) -> HeaderValue<'_> {
         let mut found = HeaderValue::Absent;
         for (key, value) in self {
-            if key.as_ref().eq_ignore_ascii_case(name) {
+            // Names are usually sent as written: an exact match is one memory compare.
+            let key = key.as_ref();
+            if key == name || key.eq_ignore_ascii_case(name) {
                 if found != HeaderValue::Absent {
                     return HeaderValue::Many;
                 }
@@ -155,5 +157,34 @@ impl std::fmt::Debug for CallbackRequest<'_> {
             .field("target", &self.target)
             .field("body_len", &self.body.len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slice_lookups_ignore_case_and_count_repeats() {
+        let headers = [
+            ("x-plivo-signature-v3", "a"),
+            ("Content-Type", "b"),
+            ("X-PLIVO-SIGNATURE-V3-NONCE", "c"),
+            ("content-type", "d"),
+        ];
+        let headers = &headers[..];
+        assert_eq!(
+            headers.header("X-Plivo-Signature-V3"),
+            HeaderValue::One(b"a")
+        );
+        assert_eq!(
+            headers.header("X-Plivo-Signature-V3-Nonce"),
+            HeaderValue::One(b"c")
+        );
+        assert_eq!(headers.header("Content-Type"), HeaderValue::Many);
+        assert_eq!(
+            headers.header("X-Plivo-Signature-Ma-V3"),
+            HeaderValue::Absent
+        );
     }
 }

@@ -623,6 +623,10 @@ fn check_content_type(request: &CallbackRequest<'_>, method: Method) -> Result<(
     const FORM: &[u8] = b"application/x-www-form-urlencoded";
     match request.headers.header("Content-Type") {
         HeaderValue::One(value) => {
+            // Most senders (Plivo included) send exactly the media type.
+            if value == FORM {
+                return Ok(());
+            }
             let media = value.split(|&b| b == b';').next().unwrap_or_default();
             let media = media.trim_ascii();
             if media.eq_ignore_ascii_case(FORM) {
@@ -751,6 +755,21 @@ impl<T> std::ops::Deref for Verified<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_content_type_is_compared_without_case_or_parameters() {
+        let check = |value: &str| {
+            let headers = [("Content-Type", value)];
+            let request = CallbackRequest::new("POST", "/", &headers, b"a=1");
+            check_content_type(&request, Method::Post).is_ok()
+        };
+        assert!(check("application/x-www-form-urlencoded"));
+        assert!(check("Application/X-WWW-Form-Urlencoded; charset=UTF-8"));
+        assert!(check(" application/x-www-form-urlencoded ;charset=utf-8"));
+        assert!(!check("application/x-www-form-urlencoded2"));
+        assert!(!check("text/plain"));
+        assert!(!check(""));
+    }
 
     #[test]
     fn the_body_limit_is_checked_when_building() {
