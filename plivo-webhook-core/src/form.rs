@@ -436,9 +436,12 @@ fn special_bits(chunk: &[u8; 64]) -> u64 {
 
 /// Whether escaped ASCII text decodes to ASCII (no `%XX` of 0x80 or more).
 fn decodes_to_ascii(raw: &[u8]) -> bool {
-    raw.iter().enumerate().all(|(i, &b)| {
-        b.is_ascii() && (b != b'%' || hex_pair(raw, i + 1).is_none_or(|byte| byte.is_ascii()))
-    })
+    // The ASCII test runs a word at a time; then only each `%` needs a look.
+    raw.is_ascii()
+        && raw
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b != b'%' || hex_pair(raw, i + 1).is_none_or(|byte| byte.is_ascii()))
 }
 
 /// The first 8 bytes of a plain key as a big-endian integer, zero-padded: comparing two

@@ -268,11 +268,16 @@ pub(crate) fn split(url: &str) -> Result<UrlParts<'_>, Error> {
 /// Splits a received request target (origin or absolute form) into path and query.
 fn origin(target: &str) -> Result<(&str, Option<&str>), Error> {
     if target.starts_with('/') {
-        let target = target.split('#').next().unwrap_or_default();
-        return Ok(match target.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (target, None),
-        });
+        // One pass to the end of the path; a query, if any, ends at a fragment.
+        let end = target
+            .bytes()
+            .position(|b| b == b'?' || b == b'#')
+            .unwrap_or(target.len());
+        let (path, rest) = target.split_at(end);
+        let query = rest
+            .strip_prefix('?')
+            .map(|query| query.split('#').next().unwrap_or_default());
+        return Ok((path, query));
     }
     if target.contains("://") {
         let parts = split(target)?;
@@ -390,6 +395,18 @@ mod tests {
         policy
             .resolve(Target::Received(target), &headers)
             .map(|url| url.to_string())
+    }
+
+    #[test]
+    fn origin_form_splits_path_query_and_fragment() {
+        assert_eq!(origin("/a/b").unwrap(), ("/a/b", None));
+        assert_eq!(origin("/a?x=1&y").unwrap(), ("/a", Some("x=1&y")));
+        assert_eq!(origin("/a?x=1#f?g").unwrap(), ("/a", Some("x=1")));
+        assert_eq!(origin("/a#f?x=1").unwrap(), ("/a", None));
+        assert_eq!(origin("/a?").unwrap(), ("/a", Some("")));
+        assert_eq!(origin("/?#").unwrap(), ("/", Some("")));
+        assert_eq!(origin("https://h/p?q#f").unwrap(), ("/p", Some("q")));
+        assert!(origin("p?q").is_err());
     }
 
     #[test]

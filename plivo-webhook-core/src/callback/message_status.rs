@@ -200,7 +200,7 @@ impl FromParams for MessageStatus {
         s.message_uuid = required(message_uuid, KIND, "MessageUUID")?;
         s.from = required(from, KIND, "From")?;
         s.to = required(to, KIND, "To")?;
-        s.status = Status::parse(status.ok_or(Error::MissingField {
+        s.status = Status::parse(status.ok_or_else(|| Error::MissingField {
             kind: KIND,
             field: "Status",
         })?);
