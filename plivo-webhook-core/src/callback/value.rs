@@ -79,42 +79,34 @@ impl std::fmt::Display for Amount {
     }
 }
 
-/// A timestamp as Plivo sent it, with its instant when it could be read.
+/// A timestamp as Plivo sent it, with its instant when it can be read.
 ///
 /// Accepted: `YYYY-MM-DD HH:MM:SS` (or `T`), 0 to 9 fractional digits, an optional `Z` or
 /// `±HH:MM` offset (a naive time is read as UTC, which is what Plivo's callbacks use), or
-/// Unix seconds. The raw text is always kept.
+/// Unix seconds. The raw text is always kept; the instant is read from it when
+/// [`Timestamp::unix_micros`] is called, so a callback whose timestamps are never read
+/// does not pay for them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Timestamp {
     raw: Text,
-    unix_micros: Option<i64>,
 }
 
 impl Timestamp {
-    /// Reads a timestamp; an unreadable value keeps its raw text and no instant.
+    /// Keeps a timestamp's text; an unreadable value has no instant.
     #[must_use]
     pub fn parse(raw: &str) -> Self {
-        let mut timestamp = Timestamp::empty();
-        timestamp.read(raw);
-        timestamp
-    }
-
-    /// Reads `raw` into `slot`, in place.
-    pub(crate) fn parse_into(slot: &mut Option<Timestamp>, raw: &str) {
-        slot.get_or_insert_with(Timestamp::empty).read(raw);
-    }
-
-    fn empty() -> Self {
         Timestamp {
-            raw: Text::default(),
-            unix_micros: None,
+            raw: Text::new(raw),
         }
     }
 
-    fn read(&mut self, raw: &str) {
-        self.raw.set(raw);
-        self.unix_micros = parse_micros(raw.trim());
+    /// Keeps `raw` in `slot`, in place.
+    pub(crate) fn parse_into(slot: &mut Option<Timestamp>, raw: &str) {
+        slot.get_or_insert_with(|| Timestamp {
+            raw: Text::default(),
+        })
+        .raw
+        .set(raw);
     }
 
     /// The text as Plivo sent it.
@@ -123,10 +115,23 @@ impl Timestamp {
         &self.raw
     }
 
-    /// Microseconds since the Unix epoch (UTC), if the text could be read.
+    /// Microseconds since the Unix epoch (UTC), if the text can be read (read on each
+    /// call: a few tens of nanoseconds).
     #[must_use]
     pub fn unix_micros(&self) -> Option<i64> {
-        self.unix_micros
+        parse_micros(self.raw.trim())
+    }
+}
+
+/// Serialised as `{"raw": ..., "unix_micros": ...}`.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut timestamp = serializer.serialize_struct("Timestamp", 2)?;
+        timestamp.serialize_field("raw", self.raw())?;
+        timestamp.serialize_field("unix_micros", &self.unix_micros())?;
+        timestamp.end()
     }
 }
 
@@ -274,5 +279,16 @@ mod tests {
         }
         // Found by fuzzing: a 4-byte offset that is not ASCII used to panic.
         assert_eq!(t("2024-07-26 03:53:10+0\u{fffd}"), None);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn timestamps_serialise_their_text_and_instant() {
+        let json = |s: &str| serde_json::to_string(&Timestamp::parse(s)).unwrap();
+        assert_eq!(
+            json(" 1970-01-01 00:00:01"),
+            r#"{"raw":" 1970-01-01 00:00:01","unix_micros":1000000}"#
+        );
+        assert_eq!(json("junk"), r#"{"raw":"junk","unix_micros":null}"#);
     }
 }

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Run the core's verification benches several times and report the ratios the goals use.
+
+One round is one `cargo bench -p plivo-webhook-core --bench verify` of `hmac_floor`,
+`verify_status_callback` (`Verifier::check`), `verify_owned_params` (`Verifier::verify`)
+and `verify_and_parse` (`Verifier::verify_as::<MessageStatus>`). The ratios are computed
+within each round (the benches of one round run back to back on the same build), and
+their medians over the rounds are reported: on a shared machine a single round can move
+by 5-10%. Writes the table into BENCHMARKS.md (between the BEGIN/END verify markers).
+
+    scripts/bench-verify.py [--rounds 5] [--seconds 4]
+"""
+import argparse, json, os, re, statistics, subprocess, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCHES = ["hmac_floor", "verify_status_callback", "verify_owned_params", "verify_and_parse"]
+
+
+def estimate(name):
+    """Criterion's estimate of one iteration, in ns (the slope when it has one)."""
+    path = os.path.join(ROOT, "target", "criterion", name, "new", "estimates.json")
+    with open(path) as f:
+        est = json.load(f)
+    return (est.get("slope") or est["mean"])["point_estimate"]
+
+
+def round_once(seconds):
+    cmd = ["cargo", "bench", "-q", "-p", "plivo-webhook-core", "--bench", "verify", "--",
+           "--warm-up-time", "2", "--measurement-time", str(seconds), "|".join(BENCHES)]
+    run = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if run.returncode != 0:
+        raise SystemExit(f"cargo bench failed:\n{run.stderr}")
+    return {name: estimate(name) for name in BENCHES}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=4)
+    args = ap.parse_args()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    rounds = []
+    for i in range(args.rounds):
+        r = round_once(args.seconds)
+        r["check/floor"] = r["verify_status_callback"] / r["hmac_floor"]
+        r["parse/check"] = r["verify_and_parse"] / r["verify_status_callback"]
+        r["parse/verify"] = r["verify_and_parse"] / r["verify_owned_params"]
+        rounds.append(r)
+        print(f"round {i + 1}: " + ", ".join(f"{k} {v:.3f}" if "/" in k else f"{k} {v:.1f} ns"
+                                              for k, v in r.items()), flush=True)
+    med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    lo = {k: min(r[k] for r in rounds) for k in rounds[0]}
+    hi = {k: max(r[k] for r in rounds) for k in rounds[0]}
+
+    def ns(k):
+        return f"{med[k]:.1f} ns ({lo[k]:.0f}-{hi[k]:.0f})"
+
+    def ratio(k):
+        return f"{med[k]:.2f}x ({lo[k]:.2f}-{hi[k]:.2f})"
+
+    lines = [
+        f"Run: {started}, {args.rounds} rounds of `cargo bench -p plivo-webhook-core --bench verify -- "
+        f"--warm-up-time 2 --measurement-time {args.seconds} \"{'|'.join(BENCHES)}\"`; medians of the "
+        "rounds, with the lowest and highest round in brackets. Each ratio is taken within a round.",
+        "",
+        "| benchmark | what | time | ratio |",
+        "|---|---|---|---|",
+        f"| `hmac_floor` | raw HMAC-SHA256 (RustCrypto, SHA-NI) of the status callback's 456-byte signing string, from a keyed state | {ns('hmac_floor')} | 1.00 (floor) |",
+        f"| `verify_status_callback` | `Verifier::check`, raw body bytes to verdict | {ns('verify_status_callback')} | {ratio('check/floor')} the floor (goal: at most 2x) |",
+        f"| `verify_owned_params` | `Verifier::verify`: the same, plus the decoded parameters as an owned `Params` | {ns('verify_owned_params')} | |",
+        f"| `verify_and_parse` | `Verifier::verify_as::<MessageStatus>` | {ns('verify_and_parse')} | {ratio('parse/check')} `check` (goal: at most 1.5x); {ratio('parse/verify')} `verify` |",
+    ]
+    table = "\n".join(lines)
+    print(table)
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    with open(path) as f:
+        text = f.read()
+    block = f"<!-- BEGIN verify -->\n{table}\n<!-- END verify -->"
+    new, n = re.subn(r"<!-- BEGIN verify -->.*?<!-- END verify -->", lambda _: block, text, flags=re.S)
+    if n == 1:
+        with open(path, "w") as f:
+            f.write(new)
+        print("BENCHMARKS.md updated")
+    else:
+        print("BENCHMARKS.md has no verify markers: table not written")
+
+
+if __name__ == "__main__":
+    main()
