@@ -200,10 +200,13 @@ impl FromParams for MessageStatus {
         s.message_uuid = required(message_uuid, KIND, "MessageUUID")?;
         s.from = required(from, KIND, "From")?;
         s.to = required(to, KIND, "To")?;
-        s.status = Status::parse(status.ok_or_else(|| Error::MissingField {
-            kind: KIND,
-            field: "Status",
-        })?);
+        let Some(status) = status else {
+            return Err(Error::MissingField {
+                kind: KIND,
+                field: "Status",
+            });
+        };
+        s.status = Status::parse(status);
         Ok(s)
     }
 }
