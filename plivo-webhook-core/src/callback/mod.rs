@@ -57,8 +57,11 @@ fn put(slot: &mut Option<Text>, value: &str) {
 
 /// Requires a non-empty value.
 fn required(field: Option<Text>, kind: &'static str, name: &'static str) -> Result<Text, Error> {
-    // `ok_or_else`: an `Error` built and dropped on the success path costs a drop call.
-    field.ok_or_else(|| Error::MissingField { kind, field: name })
+    // Not `ok_or`: an `Error` built and dropped on the success path costs a drop call.
+    match field {
+        Some(text) => Ok(text),
+        None => Err(Error::MissingField { kind, field: name }),
+    }
 }
 
 /// Adds an unmodelled (or unparseable) parameter to `extra`.
