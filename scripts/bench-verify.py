@@ -14,6 +14,9 @@ import argparse, json, os, re, statistics, subprocess, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCHES = ["hmac_floor", "verify_status_callback", "verify_owned_params", "verify_and_parse"]
+# How the cost grows with the number of parameters (criterion's `verify_params/N`).
+SIZES = ["verify_params/1", "verify_params/16", "verify_params/300"]
+RATIOS = ["check/floor", "parse/check", "parse/verify"]
 
 
 def estimate(name):
@@ -26,11 +29,11 @@ def estimate(name):
 
 def round_once(seconds):
     cmd = ["cargo", "bench", "-q", "-p", "plivo-webhook-core", "--bench", "verify", "--",
-           "--warm-up-time", "2", "--measurement-time", str(seconds), "|".join(BENCHES)]
+           "--warm-up-time", "2", "--measurement-time", str(seconds), "|".join(BENCHES + ["verify_params"])]
     run = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if run.returncode != 0:
         raise SystemExit(f"cargo bench failed:\n{run.stderr}")
-    return {name: estimate(name) for name in BENCHES}
+    return {name: estimate(name) for name in BENCHES + SIZES}
 
 
 def main():
@@ -46,7 +49,7 @@ def main():
         r["parse/check"] = r["verify_and_parse"] / r["verify_status_callback"]
         r["parse/verify"] = r["verify_and_parse"] / r["verify_owned_params"]
         rounds.append(r)
-        print(f"round {i + 1}: " + ", ".join(f"{k} {v:.3f}" if "/" in k else f"{k} {v:.1f} ns"
+        print(f"round {i + 1}: " + ", ".join(f"{k} {v:.3f}" if k in RATIOS else f"{k} {v:.1f} ns"
                                               for k, v in r.items()), flush=True)
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     lo = {k: min(r[k] for r in rounds) for k in rounds[0]}
@@ -60,7 +63,7 @@ def main():
 
     lines = [
         f"Run: {started}, {args.rounds} rounds of `cargo bench -p plivo-webhook-core --bench verify -- "
-        f"--warm-up-time 2 --measurement-time {args.seconds} \"{'|'.join(BENCHES)}\"`; medians of the "
+        f"--warm-up-time 2 --measurement-time {args.seconds} \"{'|'.join(BENCHES + ['verify_params'])}\"`; medians of the "
         "rounds, with the lowest and highest round in brackets. Each ratio is taken within a round.",
         "",
         "| benchmark | what | time | ratio |",
@@ -69,6 +72,9 @@ def main():
         f"| `verify_status_callback` | `Verifier::check`, raw body bytes to verdict | {ns('verify_status_callback')} | {ratio('check/floor')} the floor (goal: at most 2x) |",
         f"| `verify_owned_params` | `Verifier::verify`: the same, plus the decoded parameters as an owned `Params` | {ns('verify_owned_params')} | |",
         f"| `verify_and_parse` | `Verifier::verify_as::<MessageStatus>` | {ns('verify_and_parse')} | {ratio('parse/check')} `check` (goal: at most 1.5x); {ratio('parse/verify')} `verify` |",
+        f"| `verify_params/1` | `check` of one parameter | {ns('verify_params/1')} | |",
+        f"| `verify_params/16` | 16 parameters, each with escapes | {ns('verify_params/16')} | |",
+        f"| `verify_params/300` | 300 parameters | {ns('verify_params/300')} | |",
     ]
     table = "\n".join(lines)
     print(table)

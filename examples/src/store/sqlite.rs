@@ -51,11 +51,22 @@ impl SqliteStore {
             .busy_timeout(STORE_TIMEOUT)
             // 8 MiB of page cache (the default is 2 MiB): the UUID-keyed indexes take
             // random pages, and a miss is a read system call on the writer's thread.
-            .pragma("cache_size", "-8192");
+            .pragma("cache_size", "-8192")
+            // Statement journals (each multi-row `INSERT` of a batch keeps one, to undo
+            // just that statement if it fails) in memory, not in temporary files.
+            .pragma("temp_store", "MEMORY");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(STORE_TIMEOUT)
-            .connect_with(options.clone())
+            // Checkpoint every 2,000 WAL pages (8 MiB), not 1,000: a page that many
+            // batches change (the end of `message_events`, index pages) is copied into
+            // the database file half as often. Measured here with the axum receiver, 32
+            // connections, three 5 s runs on fresh files (req/s, p99): before 9,021-9,218,
+            // 14 ms; with the statement journals in memory 10,116-10,867, 13 ms; with
+            // both 11,048-12,227, 18 ms (each checkpoint, which the committing
+            // connection runs, takes longer). Checkpointing from a separate connection
+            // did not keep the WAL bounded under constant writes.
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "2000"))
             .await
             .map_err(|e| format!("cannot open SQLite database: {e}"))?;
         sqlx::migrate!("migrations/sqlite")
