@@ -332,6 +332,25 @@ fn a_repeated_key_reads_as_params_get_does() {
         Some("b")
     );
     assert_eq!(status.extra.get("Status").map(String::as_str), Some("sent"));
+    // The same rule for every typed callback (one shared reader).
+    let inbound = InboundMessage::from_params(&Params::decode(
+        b"MessageUUID=u&From=b&From=a&To=y&Text=2&Text=1",
+    ))
+    .unwrap();
+    assert_eq!(
+        (inbound.from.as_str(), inbound.text.as_deref()),
+        ("a", Some("1"))
+    );
+    assert_eq!(inbound.extra.get("From").map(String::as_str), Some("b"));
+    assert_eq!(inbound.extra.get("Text").map(String::as_str), Some("2"));
+    let voice = VoiceCallback::from_params(&Params::decode(
+        b"CallUUID=c&CallUUID=b&Event=Ring&Event=Hangup",
+    ))
+    .unwrap();
+    assert_eq!(voice.call_uuid, "b");
+    assert_eq!(voice.event.as_deref(), Some("Hangup"));
+    assert_eq!(voice.extra.get("CallUUID").map(String::as_str), Some("c"));
+    assert_eq!(voice.extra.get("Event").map(String::as_str), Some("Ring"));
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Inbound messages (the `message_url` of a Plivo Application).
 
-use super::{amount, keep, number, put, required, Amount, ErrorCode, Extra, FromParams, Text};
+use super::{
+    amount, keep, number, put, read_fields, required, Amount, ErrorCode, Extra, FromParams, Text,
+};
 use crate::callback::MessageType;
 use crate::error::Error;
 use crate::params::Params;
@@ -115,48 +117,38 @@ impl FromParams for InboundMessage {
             error_code: None,
             extra: Extra::new(),
         };
-        let extra = &mut m.extra;
-        let mut previous = None;
-        for (key, value) in params {
-            // A repeated key: the first value (as `Params::get` returns) is the field's,
-            // the others are kept in `extra`.
-            if previous.replace(key) == Some(key) {
-                keep(extra, key, value);
-                continue;
+        read_fields(params, &mut m.extra, |extra, key, value| match key {
+            "MessageUUID" => put(&mut message_uuid, value),
+            "From" => put(&mut from, value),
+            "To" => put(&mut to, value),
+            "Type" => m.message_type = (!value.is_empty()).then(|| MessageType::parse(value)),
+            "Text" => put(&mut m.text, value),
+            "Body" => put(&mut m.body, value),
+            "MediaCount" => m.media_count = number(extra, key, value),
+            "Units" => m.units = number(extra, key, value),
+            "TotalRate" => amount(&mut m.total_rate, extra, key, value),
+            "TotalAmount" => amount(&mut m.total_amount, extra, key, value),
+            "MessageIntent" => {
+                m.message_intent = match value {
+                    "" => None,
+                    "optout" => Some(MessageIntent::OptOut),
+                    "optin" => Some(MessageIntent::OptIn),
+                    "help" => Some(MessageIntent::Help),
+                    other => Some(MessageIntent::Other(other.to_owned())),
+                };
             }
-            match key {
-                "MessageUUID" => put(&mut message_uuid, value),
-                "From" => put(&mut from, value),
-                "To" => put(&mut to, value),
-                "Type" => m.message_type = (!value.is_empty()).then(|| MessageType::parse(value)),
-                "Text" => put(&mut m.text, value),
-                "Body" => put(&mut m.body, value),
-                "MediaCount" => m.media_count = number(extra, key, value),
-                "Units" => m.units = number(extra, key, value),
-                "TotalRate" => amount(&mut m.total_rate, extra, key, value),
-                "TotalAmount" => amount(&mut m.total_amount, extra, key, value),
-                "MessageIntent" => {
-                    m.message_intent = match value {
-                        "" => None,
-                        "optout" => Some(MessageIntent::OptOut),
-                        "optin" => Some(MessageIntent::OptIn),
-                        "help" => Some(MessageIntent::Help),
-                        other => Some(MessageIntent::Other(other.to_owned())),
-                    };
-                }
-                "PowerpackUUID" => put(&mut m.powerpack_uuid, value),
-                "ContentType" => put(&mut m.content_type, value),
-                "MimeType" => put(&mut m.mime_type, value),
-                "ErrorCode" => m.error_code = ErrorCode::parse(value),
-                _ => match media_index(key) {
-                    Some(index) if !value.is_empty() => m.media.push(Media {
-                        index,
-                        url: Text::new(value),
-                    }),
-                    _ => keep(extra, key, value),
-                },
-            }
-        }
+            "PowerpackUUID" => put(&mut m.powerpack_uuid, value),
+            "ContentType" => put(&mut m.content_type, value),
+            "MimeType" => put(&mut m.mime_type, value),
+            "ErrorCode" => m.error_code = ErrorCode::parse(value),
+            _ => match media_index(key) {
+                Some(index) if !value.is_empty() => m.media.push(Media {
+                    index,
+                    url: Text::new(value),
+                }),
+                _ => keep(extra, key, value),
+            },
+        });
         m.media.sort_by_key(|media| media.index);
         m.message_uuid = required(message_uuid, KIND, "MessageUUID")?;
         m.from = required(from, KIND, "From")?;

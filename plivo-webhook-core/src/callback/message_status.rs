@@ -1,8 +1,8 @@
 //! Outbound message status callbacks (the `url` of Send Message).
 
 use super::{
-    amount, keep, number, put, required, time, Amount, ErrorCode, Extra, FromParams, Status, Text,
-    Timestamp,
+    amount, keep, number, put, read_fields, required, time, Amount, ErrorCode, Extra, FromParams,
+    Status, Text, Timestamp,
 };
 use crate::error::Error;
 use crate::params::Params;
@@ -161,42 +161,32 @@ impl FromParams for MessageStatus {
             conversation_expiration: None,
             extra: Extra::new(),
         };
-        let extra = &mut s.extra;
-        let mut previous = None;
-        for (key, value) in params {
-            // A repeated key: the first value (as `Params::get` returns) is the field's,
-            // the others are kept in `extra`.
-            if previous.replace(key) == Some(key) {
-                keep(extra, key, value);
-                continue;
-            }
-            match key {
-                "MessageUUID" => put(&mut message_uuid, value),
-                "From" => put(&mut from, value),
-                "To" => put(&mut to, value),
-                "Status" => status = (!value.is_empty()).then_some(value),
-                "Type" => s.message_type = (!value.is_empty()).then(|| MessageType::parse(value)),
-                "ErrorCode" => s.error_code = ErrorCode::parse(value),
-                "Units" => s.units = number(extra, key, value),
-                "TotalRate" => amount(&mut s.total_rate, extra, key, value),
-                "TotalAmount" => amount(&mut s.total_amount, extra, key, value),
-                "MCC" => put(&mut s.mcc, value),
-                "MNC" => put(&mut s.mnc, value),
-                "ParentMessageUUID" => put(&mut s.parent_message_uuid, value),
-                "PartInfo" => put(&mut s.part_info, value),
-                "Sequence" => s.sequence = number(extra, key, value),
-                "MessageTime" => time(&mut s.message_time, value),
-                "QueuedTime" => time(&mut s.queued_time, value),
-                "SentTime" => time(&mut s.sent_time, value),
-                "DeliveryReportTime" => time(&mut s.delivery_report_time, value),
-                "PowerpackUUID" => put(&mut s.powerpack_uuid, value),
-                "requester_ip" => put(&mut s.requester_ip, value),
-                "ConversationID" => put(&mut s.conversation_id, value),
-                "ConversationOrigin" => put(&mut s.conversation_origin, value),
-                "ConversationExpirationTimestamp" => time(&mut s.conversation_expiration, value),
-                _ => keep(extra, key, value),
-            }
-        }
+        read_fields(params, &mut s.extra, |extra, key, value| match key {
+            "MessageUUID" => put(&mut message_uuid, value),
+            "From" => put(&mut from, value),
+            "To" => put(&mut to, value),
+            "Status" => status = (!value.is_empty()).then_some(value),
+            "Type" => s.message_type = (!value.is_empty()).then(|| MessageType::parse(value)),
+            "ErrorCode" => s.error_code = ErrorCode::parse(value),
+            "Units" => s.units = number(extra, key, value),
+            "TotalRate" => amount(&mut s.total_rate, extra, key, value),
+            "TotalAmount" => amount(&mut s.total_amount, extra, key, value),
+            "MCC" => put(&mut s.mcc, value),
+            "MNC" => put(&mut s.mnc, value),
+            "ParentMessageUUID" => put(&mut s.parent_message_uuid, value),
+            "PartInfo" => put(&mut s.part_info, value),
+            "Sequence" => s.sequence = number(extra, key, value),
+            "MessageTime" => time(&mut s.message_time, value),
+            "QueuedTime" => time(&mut s.queued_time, value),
+            "SentTime" => time(&mut s.sent_time, value),
+            "DeliveryReportTime" => time(&mut s.delivery_report_time, value),
+            "PowerpackUUID" => put(&mut s.powerpack_uuid, value),
+            "requester_ip" => put(&mut s.requester_ip, value),
+            "ConversationID" => put(&mut s.conversation_id, value),
+            "ConversationOrigin" => put(&mut s.conversation_origin, value),
+            "ConversationExpirationTimestamp" => time(&mut s.conversation_expiration, value),
+            _ => keep(extra, key, value),
+        });
         s.message_uuid = required(message_uuid, KIND, "MessageUUID")?;
         s.from = required(from, KIND, "From")?;
         s.to = required(to, KIND, "To")?;

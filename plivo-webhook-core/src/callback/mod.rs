@@ -64,6 +64,25 @@ fn required(field: Option<Text>, kind: &'static str, name: &'static str) -> Resu
     }
 }
 
+/// Calls `field` with each parameter whose key differs from the one before it: the
+/// first value of a repeated key (the one [`Params::get`] returns) is the field's; the
+/// others are kept in `extra`. `field` gets `extra` too, for values it cannot read.
+#[inline]
+fn read_fields<'p>(
+    params: &'p Params,
+    extra: &mut Extra,
+    mut field: impl FnMut(&mut Extra, &'p str, &'p str),
+) {
+    let mut previous = None;
+    for (key, value) in params {
+        if previous.replace(key) == Some(key) {
+            keep(extra, key, value);
+        } else {
+            field(extra, key, value);
+        }
+    }
+}
+
 /// Adds an unmodelled (or unparseable) parameter to `extra`.
 fn keep(extra: &mut Extra, key: &str, value: &str) {
     extra

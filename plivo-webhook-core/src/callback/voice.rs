@@ -1,7 +1,8 @@
 //! Voice callbacks: answer, hangup and the other call events (minimal).
 
 use super::{
-    amount, keep, number, put, required, time, Amount, Extra, FromParams, Text, Timestamp,
+    amount, keep, number, put, read_fields, required, time, Amount, Extra, FromParams, Text,
+    Timestamp,
 };
 use crate::error::Error;
 use crate::params::Params;
@@ -91,36 +92,26 @@ impl FromParams for VoiceCallback {
             end_time: None,
             extra: Extra::new(),
         };
-        let extra = &mut c.extra;
-        let mut previous = None;
-        for (key, value) in params {
-            // A repeated key: the first value (as `Params::get` returns) is the field's,
-            // the others are kept in `extra`.
-            if previous.replace(key) == Some(key) {
-                keep(extra, key, value);
-                continue;
-            }
-            match key {
-                "CallUUID" => put(&mut call_uuid, value),
-                "From" => put(&mut c.from, value),
-                "To" => put(&mut c.to, value),
-                "Direction" => put(&mut c.direction, value),
-                "CallStatus" => put(&mut c.call_status, value),
-                "Event" => put(&mut c.event, value),
-                "RequestUUID" => put(&mut c.request_uuid, value),
-                "Duration" => c.duration = number(extra, key, value),
-                "BillDuration" => c.bill_duration = number(extra, key, value),
-                "HangupCause" => put(&mut c.hangup_cause, value),
-                "HangupCauseCode" => c.hangup_cause_code = number(extra, key, value),
-                "HangupCauseName" => put(&mut c.hangup_cause_name, value),
-                "HangupSource" => put(&mut c.hangup_source, value),
-                "TotalCost" => amount(&mut c.total_cost, extra, key, value),
-                "StartTime" => time(&mut c.start_time, value),
-                "AnswerTime" => time(&mut c.answer_time, value),
-                "EndTime" => time(&mut c.end_time, value),
-                _ => keep(extra, key, value),
-            }
-        }
+        read_fields(params, &mut c.extra, |extra, key, value| match key {
+            "CallUUID" => put(&mut call_uuid, value),
+            "From" => put(&mut c.from, value),
+            "To" => put(&mut c.to, value),
+            "Direction" => put(&mut c.direction, value),
+            "CallStatus" => put(&mut c.call_status, value),
+            "Event" => put(&mut c.event, value),
+            "RequestUUID" => put(&mut c.request_uuid, value),
+            "Duration" => c.duration = number(extra, key, value),
+            "BillDuration" => c.bill_duration = number(extra, key, value),
+            "HangupCause" => put(&mut c.hangup_cause, value),
+            "HangupCauseCode" => c.hangup_cause_code = number(extra, key, value),
+            "HangupCauseName" => put(&mut c.hangup_cause_name, value),
+            "HangupSource" => put(&mut c.hangup_source, value),
+            "TotalCost" => amount(&mut c.total_cost, extra, key, value),
+            "StartTime" => time(&mut c.start_time, value),
+            "AnswerTime" => time(&mut c.answer_time, value),
+            "EndTime" => time(&mut c.end_time, value),
+            _ => keep(extra, key, value),
+        });
         c.call_uuid = required(call_uuid, "voice", "CallUUID")?;
         Ok(c)
     }
