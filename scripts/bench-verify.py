@@ -59,7 +59,7 @@ def main():
         return f"{med[k]:.1f} ns ({lo[k]:.0f}-{hi[k]:.0f})"
 
     def ratio(k):
-        return f"{med[k]:.2f}x ({lo[k]:.2f}-{hi[k]:.2f})"
+        return f"{med[k]:.3f}x ({lo[k]:.3f}-{hi[k]:.3f})"
 
     lines = [
         f"Run: {started}, {args.rounds} rounds of `cargo bench -p plivo-webhook-core --bench verify -- "
