@@ -299,6 +299,36 @@ async fn sqlite_survives_a_restart() {
     }
 }
 
+/// Committed callbacks reach the database file itself within moments, copied by the
+/// store's background checkpoints, not only when the writer's WAL reaches its
+/// auto-checkpoint size (16 MiB, far more than these callbacks write).
+#[tokio::test]
+async fn sqlite_checkpoints_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let file = dir.path().join("receiver.db");
+    let server = Server::start(RECEIVERS[0], &url, &[]);
+    // Let the checkpoints of the migrations settle, then measure.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = std::fs::metadata(&file).unwrap().len();
+    for _ in 0..50 {
+        let body = status_body(&uuid(), "delivered", 3, "");
+        let (code, reply) = post_signed(&server, "/api/plivo/status", &body, TOKEN).await;
+        assert_eq!(code, 200, "{reply}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut after = before;
+    while after <= before && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        after = std::fs::metadata(&file).unwrap().len();
+    }
+    assert!(
+        after > before,
+        "the database file stayed at {before} bytes: nothing was checkpointed"
+    );
+    server.kill();
+}
+
 /// While the database refuses writes, callbacks get 503 (in bounded time) and nothing is
 /// half-written; once it recovers, Plivo's retry is stored exactly once. `guard` holds the
 /// lock that makes the database refuse.

@@ -7,6 +7,8 @@
 //! Set `SQLITE_SYNCHRONOUS=FULL` to fsync every commit.
 
 use std::str::FromStr;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use plivo_webhook_core::{
     CallbackStore, DeadLetter, Error, EventOutcome, InboundMessage, MessageStatus, Params,
@@ -31,7 +33,13 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     batches: Batcher,
+    /// Keeps the background checkpoints going while any clone of the store lives.
+    _checkpoints: Arc<()>,
 }
+
+/// How often a separate connection copies committed WAL frames into the database file
+/// (a `PASSIVE` checkpoint, which never blocks the writer).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
 
 impl SqliteStore {
     /// Opens (creating if missing) the database and applies the migrations.
@@ -58,15 +66,15 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(STORE_TIMEOUT)
-            // Checkpoint every 2,000 WAL pages (8 MiB), not 1,000: a page that many
-            // batches change (the end of `message_events`, index pages) is copied into
-            // the database file half as often. Measured here with the axum receiver, 32
-            // connections, three 5 s runs on fresh files (req/s, p99): before 9,021-9,218,
-            // 14 ms; with the statement journals in memory 10,116-10,867, 13 ms; with
-            // both 11,048-12,227, 18 ms (each checkpoint, which the committing
-            // connection runs, takes longer). Checkpointing from a separate connection
-            // did not keep the WAL bounded under constant writes.
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "2000"))
+            // Checkpoints: most of the copying (and its fsyncs) is done by the background
+            // connection (see `checkpoint_in_background`), off the writer's path. The
+            // writer still checkpoints itself once the WAL reaches 4,000 pages (16 MiB):
+            // by then the background has copied nearly every frame, so this checkpoint is
+            // short, and as no frame is appended while it runs it reaches the end of the
+            // WAL, which then starts again from its beginning. (A checkpoint from another
+            // connection alone never catches up under constant writes: the WAL grew to
+            // 3 GB in 20 s.) See BENCHMARKS.md for the measurements.
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "4000"))
             .await
             .map_err(|e| format!("cannot open SQLite database: {e}"))?;
         sqlx::migrate!("migrations/sqlite")
@@ -76,17 +84,54 @@ impl SqliteStore {
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(STORE_TIMEOUT)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await
             .map_err(|e| format!("cannot open SQLite database: {e}"))?;
         // One writer: SQLite has one writer connection anyway.
         let batches = Batcher::start(&SqliteWriter(writer.clone()), 1);
+        let checkpoints = Arc::new(());
+        checkpoint_in_background(options, Arc::downgrade(&checkpoints)).await?;
         Ok(SqliteStore {
             writer,
             reader,
             batches,
+            _checkpoints: checkpoints,
         })
     }
+}
+
+/// Runs a `PASSIVE` checkpoint every [`CHECKPOINT_EVERY`] on a connection of its own until
+/// the store is dropped. A checkpoint copies WAL frames into the database file and fsyncs
+/// both; run by the writer, as SQLite does by default, it stalls every callback waiting for
+/// a commit (measured: 14 ms per fsync here). A `PASSIVE` checkpoint takes no lock that the
+/// writer or the readers wait for, and it changes nothing about durability: what it copies
+/// was already committed to the WAL.
+async fn checkpoint_in_background(
+    options: SqliteConnectOptions,
+    alive: Weak<()>,
+) -> Result<(), String> {
+    let connection = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(STORE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(|e| format!("cannot open SQLite database: {e}"))?;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while alive.strong_count() > 0 {
+            tick.tick().await;
+            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&connection)
+                .await
+            {
+                // Not fatal: the writer's own checkpoints keep the WAL bounded.
+                tracing::debug!(error = %err, "background checkpoint failed");
+            }
+        }
+        connection.close().await;
+    });
+    Ok(())
 }
 
 async fn write_batch(
