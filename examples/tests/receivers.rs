@@ -385,6 +385,45 @@ async fn sqlite_locked_gives_503_then_recovers() {
     }
 }
 
+/// The store's connections plan each statement once (generic plans); a plan made while
+/// the tables are empty must still read them through their indexes, or every batch would
+/// scan whole tables as they grow.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set DATABASE_URL and run with --include-ignored (CI does)"]
+async fn postgres_generic_plans_use_the_indexes() {
+    let url = postgres_schema("plans").await;
+    let store = plivo_webhook_examples::store::PostgresStore::open(&url)
+        .await
+        .unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    // Small tables with fresh statistics: where a sequential scan is cheapest.
+    sqlx::raw_sql(
+        "INSERT INTO messages (message_uuid, status, status_rank, updated_at) VALUES ('u', 'sent', 1, 0);
+         INSERT INTO message_events (message_uuid, dedupe_key, status, raw_status, out_of_order, received_at, params)
+             VALUES ('u', 'u|sent|', 'sent', 'sent', FALSE, 0, '');
+         ANALYZE messages, message_events;",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "PREPARE stored(TEXT[], TEXT[]) AS
+         SELECT message_uuid FROM messages WHERE message_uuid = ANY($1)
+         UNION ALL SELECT dedupe_key FROM message_events WHERE dedupe_key = ANY($2)",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar("EXPLAIN EXECUTE stored('{a,b}', '{c}')")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+    assert!(plan.contains("messages_pkey"), "{plan}");
+    assert!(plan.contains("message_events_dedupe_key_key"), "{plan}");
+}
+
 #[tokio::test]
 #[ignore = "needs PostgreSQL: set DATABASE_URL and run with --include-ignored (CI does)"]
 async fn postgres_locked_gives_503_then_recovers() {
