@@ -25,13 +25,15 @@ pub struct PostgresStore {
     batches: Batcher,
 }
 
-/// Transactions written at once per instance. Measured here (2 cores shared with the
-/// database and the load; axum receiver, 32 connections, three 4 s runs each on a fresh
-/// schema, req/s): 1 writer 8,610 / 10,407 / 10,355; 2 writers 9,839 / 8,985 / 8,415 and
-/// 9,035 / 8,756 / 9,625; 3 writers 8,066 / 9,024 / 8,580; 4 writers 8,945 / 7,826 /
-/// 8,270; 8 writers 6,600-7,700: from 1 to 4 within this machine's noise, so the earlier
-/// value stays.
-const WRITERS: usize = 4;
+/// Transactions written at once per instance. One: with fewer transactions in flight, each
+/// holds more callbacks (16 rather than 5 at 32 connections), and PostgreSQL spends about
+/// half the CPU per callback, which matters most when several instances share the
+/// database. Measured here (2 cores shared with the database and the load; axum receiver,
+/// 32 connections, three 5 s runs each on fresh schemas, alternating; req/s and
+/// PostgreSQL's CPU in cores): 1 writer 3,224-3,511 and 0.43-0.45; 2 writers 2,744-3,249
+/// and 0.54-0.58; 4 writers 2,651-2,899 and 0.74-0.80. (An earlier machine measured 1 to 4
+/// writers within its noise, 7,800-10,400 req/s, and 8 worse.)
+const WRITERS: usize = 1;
 
 impl PostgresStore {
     /// Connects and applies the migrations (under PostgreSQL's advisory lock, so several
