@@ -1,7 +1,8 @@
 //! SQLite (sqlx, WAL): the embedded default.
 //!
 //! One writer connection (SQLite allows one writer at a time; a single connection avoids
-//! lock-upgrade deadlocks and is the fastest way to write) and a small reader pool. The
+//! lock-upgrade deadlocks and is the fastest way to write), a small reader pool, and one
+//! connection that checkpoints the WAL in the background, off the writer's path. The
 //! journal is WAL with `synchronous=NORMAL` by default: a committed callback survives a
 //! crash or `kill -9` of the process; the last transactions may be lost on power loss.
 //! Set `SQLITE_SYNCHRONOUS=FULL` to fsync every commit.
