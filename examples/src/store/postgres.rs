@@ -52,9 +52,10 @@ impl PostgresStore {
                 // at every execution: planning the batch's three statements took as long
                 // as a third of their execution (`pg_stat_statements`: 1,089 ms of
                 // planning for 1,805 ms of execution in 5 s). Without sequential scans,
-                // so that a plan made while the tables are still empty reads them through
-                // their indexes as they grow (a generic plan that chose a sequential scan
-                // there made 5,400 req/s fall to 2,400 within 12 s). Measured with the
+                // so that a plan made while the tables are still small (a few analysed
+                // rows, where a sequential scan is cheapest) reads them through their
+                // indexes as they grow (a generic plan that chose a sequential scan there
+                // made 5,400 req/s fall to 2,400 within 12 s). Measured with the
                 // axum receiver, 32 connections, fresh schemas: 3,069 / 2,797 req/s in
                 // 5 s and 2,620 in 20 s with a plan per execution; 3,263 / 3,277 and
                 // 3,167 with these settings. (`plan_cache_mode=auto`, tried earlier,

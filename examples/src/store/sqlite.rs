@@ -64,30 +64,20 @@ impl SqliteStore {
             // Statement journals (each multi-row `INSERT` of a batch keeps one, to undo
             // just that statement if it fails) in memory, not in temporary files.
             .pragma("temp_store", "MEMORY");
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(STORE_TIMEOUT)
-            // Checkpoints: most of the copying (and its fsyncs) is done by the background
-            // connection (see `checkpoint_in_background`), off the writer's path. The
-            // writer still checkpoints itself once the WAL reaches 4,000 pages (16 MiB):
-            // by then the background has copied nearly every frame, so this checkpoint is
-            // short, and as no frame is appended while it runs it reaches the end of the
-            // WAL, which then starts again from its beginning. (A checkpoint from another
-            // connection alone never catches up under constant writes: the WAL grew to
-            // 3 GB in 20 s.) See BENCHMARKS.md for the measurements.
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "4000"))
-            .await
-            .map_err(|e| format!("cannot open SQLite database: {e}"))?;
+        // Checkpoints: most of the copying (and its fsyncs) is done by the background
+        // connection (see `checkpoint_in_background`), off the writer's path. The
+        // writer still checkpoints itself once the WAL reaches 4,000 pages (16 MiB):
+        // by then the background has copied nearly every frame, so this checkpoint is
+        // short, and as no frame is appended while it runs it reaches the end of the
+        // WAL, which then starts again from its beginning. (A checkpoint from another
+        // connection alone never catches up under constant writes: the WAL grew to
+        // 3 GB in 20 s.) See BENCHMARKS.md for the measurements.
+        let writer = connect(options.clone().pragma("wal_autocheckpoint", "4000"), 1).await?;
         sqlx::migrate!("migrations/sqlite")
             .run(&writer)
             .await
             .map_err(|e| format!("cannot migrate SQLite database: {e}"))?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(STORE_TIMEOUT)
-            .connect_with(options.clone().read_only(true))
-            .await
-            .map_err(|e| format!("cannot open SQLite database: {e}"))?;
+        let reader = connect(options.clone().read_only(true), 4).await?;
         // One writer: SQLite has one writer connection anyway.
         let batches = Batcher::start(&SqliteWriter(writer.clone()), 1);
         let checkpoints = Arc::new(());
@@ -101,6 +91,16 @@ impl SqliteStore {
     }
 }
 
+/// A pool of at most `connections` to the database of `options`.
+async fn connect(options: SqliteConnectOptions, connections: u32) -> Result<SqlitePool, String> {
+    SqlitePoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(STORE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(|e| format!("cannot open SQLite database: {e}"))
+}
+
 /// Runs a `PASSIVE` checkpoint every [`CHECKPOINT_EVERY`] on a connection of its own until
 /// the store is dropped. A checkpoint copies WAL frames into the database file and fsyncs
 /// both; run by the writer, as SQLite does by default, it stalls every callback waiting for
@@ -111,12 +111,7 @@ async fn checkpoint_in_background(
     options: SqliteConnectOptions,
     alive: Weak<()>,
 ) -> Result<(), String> {
-    let connection = SqlitePoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(STORE_TIMEOUT)
-        .connect_with(options)
-        .await
-        .map_err(|e| format!("cannot open SQLite database: {e}"))?;
+    let connection = connect(options, 1).await?;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
