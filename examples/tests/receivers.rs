@@ -441,6 +441,56 @@ async fn postgres_locked_gives_503_then_recovers() {
     }
 }
 
+/// The batch writer keeps its connection between batches; when PostgreSQL ends it, the
+/// batch on it is answered 503 (so Plivo retries) and the next one opens a new connection.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set DATABASE_URL and run with --include-ignored (CI does)"]
+async fn postgres_writer_reconnects_after_its_connection_ends() {
+    use sqlx::Connection;
+    for bin in RECEIVERS {
+        let url = postgres_schema("writer").await;
+        let server = Server::start(bin, &url, &[]);
+        let post = |id: String| {
+            let server = &server;
+            async move {
+                let body = status_body(&id, "sent", 2, "");
+                post_signed(server, "/api/plivo/status", &body, TOKEN)
+                    .await
+                    .0
+            }
+        };
+        assert_eq!(post(uuid()).await, 200);
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+        )
+        .bind(format!(
+            "{} {}",
+            plivo_webhook_examples::store::WRITER_NAME,
+            server.pid()
+        ))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert!(!ended.is_empty(), "{bin}: no batch writer connection found");
+        let mut codes = Vec::new();
+        for _ in 0..3 {
+            let id = uuid();
+            let code = post(id.clone()).await;
+            codes.push(code);
+            if code == 200 {
+                assert_eq!(status_of(&server, &id).await.1["status"], "sent");
+                break;
+            }
+        }
+        assert_eq!(codes.last(), Some(&200), "{bin}: {codes:?}");
+        assert!(
+            codes.iter().all(|&c| c == 200 || c == 503),
+            "{bin}: {codes:?}"
+        );
+    }
+}
+
 /// The optional replay defence: the same signed request sent again is acknowledged
 /// without acting on it; without the defence it is a harmless duplicate.
 async fn replayed_request(server: &Server) -> (String, String) {

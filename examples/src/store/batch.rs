@@ -13,11 +13,13 @@ use super::{unavailable, NewEvent};
 /// Most status events written in one transaction.
 const MAX_BATCH: usize = 128;
 
-/// Writes one batch of status events in one transaction (implemented per database).
+/// Writes one batch of status events in one transaction (implemented per database). Each
+/// writer task has a clone of its own, which may keep state between batches (a
+/// connection).
 #[async_trait::async_trait]
 pub(crate) trait BatchWrite: Clone + Send + Sync + 'static {
     /// Records the events, in order, and returns one outcome per event.
-    async fn write(&self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error>;
+    async fn write(&mut self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error>;
 }
 
 /// A status event waiting for a writer, and where to send its outcome.
@@ -44,6 +46,33 @@ impl Batcher {
         Batcher { jobs }
     }
 
+    /// Like [`Batcher::start`], but each writer runs on a thread of its own, with a
+    /// single-threaded runtime: its database round trips are then never queued behind
+    /// the HTTP tasks of the server's runtime. The writers must do their I/O on
+    /// connections they open themselves, so that it is driven by their own runtime.
+    pub(crate) fn start_on_threads(writer: &impl BatchWrite, writers: usize) -> Self {
+        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..writers.max(1) {
+            let (own, own_queue) = (writer.clone(), queue.clone());
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            let spawned = runtime.map_err(|e| e.to_string()).and_then(|runtime| {
+                std::thread::Builder::new()
+                    .name(format!("batch-writer-{i}"))
+                    .spawn(move || runtime.block_on(run(own, own_queue)))
+                    .map_err(|e| e.to_string())
+            });
+            if let Err(err) = spawned {
+                // The server goes on with the writer on its own runtime.
+                tracing::warn!(error = %err, "cannot start a writer thread");
+                tokio::spawn(run(writer.clone(), queue.clone()));
+            }
+        }
+        Batcher { jobs }
+    }
+
     /// Queues an event and waits until its transaction committed (or failed).
     pub(crate) async fn record(&self, event: NewEvent) -> Result<EventOutcome, Error> {
         let (reply, outcome) = oneshot::channel();
@@ -58,7 +87,7 @@ impl Batcher {
     }
 }
 
-async fn run(writer: impl BatchWrite, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn run(mut writer: impl BatchWrite, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.lock().await.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();

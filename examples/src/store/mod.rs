@@ -23,7 +23,7 @@ use plivo_webhook_core::{
 use sha2::{Digest, Sha256};
 
 pub use memory::{MemoryStore, MEMORY_LIMIT};
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresStore, WRITER_NAME};
 pub use replay::PostgresNonceStore;
 pub use sqlite::SqliteStore;
 pub use time::{now_micros, rfc3339};

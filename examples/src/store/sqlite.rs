@@ -234,7 +234,7 @@ struct SqliteWriter(SqlitePool);
 
 #[async_trait::async_trait]
 impl BatchWrite for SqliteWriter {
-    async fn write(&self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error> {
+    async fn write(&mut self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error> {
         write_batch(&self.0, events).await
     }
 }
