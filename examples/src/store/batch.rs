@@ -35,40 +35,32 @@ pub(crate) struct Batcher {
     jobs: mpsc::Sender<Job>,
 }
 
-impl Batcher {
-    /// Starts `writers` tasks that take batches of jobs and write them with `writer`.
-    pub(crate) fn start(writer: &impl BatchWrite, writers: usize) -> Self {
-        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        let queue = Arc::new(Mutex::new(queue));
-        for _ in 0..writers.max(1) {
-            tokio::spawn(run(writer.clone(), queue.clone()));
-        }
-        Batcher { jobs }
-    }
+/// Where a [`Batcher`]'s writers run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// As tasks of the server's runtime.
+    Runtime,
+    /// Each on a thread of its own, with a single-threaded runtime: its database round
+    /// trips are then never queued behind the server's HTTP tasks. Such a writer must do
+    /// its I/O on connections it opens itself, so that its own runtime drives them.
+    Threads,
+}
 
-    /// Like [`Batcher::start`], but each writer runs on a thread of its own, with a
-    /// single-threaded runtime: its database round trips are then never queued behind
-    /// the HTTP tasks of the server's runtime. The writers must do their I/O on
-    /// connections they open themselves, so that it is driven by their own runtime.
-    pub(crate) fn start_on_threads(writer: &impl BatchWrite, writers: usize) -> Self {
+impl Batcher {
+    /// Starts `writers` writers that take batches of jobs and write them with `writer`.
+    pub(crate) fn start(writer: &impl BatchWrite, writers: usize, place: Place) -> Self {
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..writers.max(1) {
-            let (own, own_queue) = (writer.clone(), queue.clone());
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            let spawned = runtime.map_err(|e| e.to_string()).and_then(|runtime| {
-                std::thread::Builder::new()
-                    .name(format!("batch-writer-{i}"))
-                    .spawn(move || runtime.block_on(run(own, own_queue)))
-                    .map_err(|e| e.to_string())
-            });
-            if let Err(err) = spawned {
-                // The server goes on with the writer on its own runtime.
-                tracing::warn!(error = %err, "cannot start a writer thread");
-                tokio::spawn(run(writer.clone(), queue.clone()));
+            if place == Place::Threads {
+                match spawn_thread(i, writer.clone(), queue.clone()) {
+                    Ok(()) => continue,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot start a writer thread; writing on the server's runtime");
+                    }
+                }
             }
+            tokio::spawn(run(writer.clone(), queue.clone()));
         }
         Batcher { jobs }
     }
@@ -85,6 +77,21 @@ impl Batcher {
             .map_err(|_| stopped())?;
         outcome.await.map_err(|_| stopped())?
     }
+}
+
+/// Runs writer number `i` on a thread of its own ([`Place::Threads`]).
+fn spawn_thread(
+    i: usize,
+    writer: impl BatchWrite,
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+) -> Result<(), std::io::Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name(format!("batch-writer-{i}"))
+        .spawn(move || runtime.block_on(run(writer, queue)))?;
+    Ok(())
 }
 
 async fn run(mut writer: impl BatchWrite, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {

@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::Connection as _;
 use std::collections::{HashMap, HashSet};
 
-use super::batch::{BatchWrite, Batcher};
+use super::batch::{BatchWrite, Batcher, Place};
 use super::{absorb, EventRow, MessageRow, StoredRow};
 use super::{fingerprint, now_micros, plan, unavailable, NewEvent, Plan, State, STORE_TIMEOUT};
 
@@ -28,7 +28,7 @@ pub struct PostgresStore {
 }
 
 /// Transactions written at once per instance, each by a writer on a thread of its own
-/// ([`Batcher::start_on_threads`]). A batch is five round trips to PostgreSQL; on the
+/// ([`Place::Threads`]). A batch is five round trips to PostgreSQL; on the
 /// server's runtime each of them waited for its turn behind the HTTP tasks. Measured on an
 /// AMD EPYC VM with 2 cores (32 connections, 5 s runs on fresh schemas): axum receiver 8,220-8,405 req/s on the
 /// server's runtime, 8,547-9,082 on a thread of its own; actix receiver 8,782-9,988 and
@@ -84,7 +84,7 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| format!("cannot migrate PostgreSQL database: {e}"))?;
-        let batches = Batcher::start_on_threads(
+        let batches = Batcher::start(
             &PostgresWriter {
                 options: options
                     .clone()
@@ -92,6 +92,7 @@ impl PostgresStore {
                 conn: None,
             },
             WRITERS,
+            Place::Threads,
         );
         Ok(PostgresStore { pool, batches })
     }

@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::batch::{BatchWrite, Batcher};
+use super::batch::{BatchWrite, Batcher, Place};
 use super::{absorb, EventRow, MessageRow, StoredRow};
 use super::{
     fingerprint, now_micros, plan, unavailable, NewEvent, Plan, State, CHUNK, STORE_TIMEOUT,
@@ -78,8 +78,10 @@ impl SqliteStore {
             .await
             .map_err(|e| format!("cannot migrate SQLite database: {e}"))?;
         let reader = connect(options.clone().read_only(true), 4).await?;
-        // One writer: SQLite has one writer connection anyway.
-        let batches = Batcher::start(&SqliteWriter(writer.clone()), 1);
+        // One writer: SQLite has one writer connection anyway. On the server's runtime:
+        // `sqlx-sqlite` already serves the connection from a thread of its own, and a
+        // writer thread too measured no faster (BENCHMARKS.md).
+        let batches = Batcher::start(&SqliteWriter(writer.clone()), 1, Place::Runtime);
         let checkpoints = Arc::new(());
         checkpoint_in_background(options, Arc::downgrade(&checkpoints)).await?;
         Ok(SqliteStore {
