@@ -225,7 +225,12 @@ impl BatchWrite for PostgresWriter {
                 let opened =
                     tokio::time::timeout(STORE_TIMEOUT, PgConnection::connect_with(&self.options))
                         .await
-                        .map_err(|_| sqlx::Error::PoolTimedOut)??;
+                        .map_err(|_| {
+                            sqlx::Error::Io(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                "opening the batch writer's connection timed out",
+                            ))
+                        })??;
                 self.conn.insert(opened)
             }
         };
