@@ -28,18 +28,21 @@ pub struct PostgresStore {
 }
 
 /// Transactions written at once per instance, each by a writer on a thread of its own
-/// ([`Place::Threads`]). A batch is five round trips to PostgreSQL; on the
-/// server's runtime each of them waited for its turn behind the HTTP tasks. Measured on an
-/// AMD EPYC VM with 2 cores (32 connections, 5 s runs on fresh schemas): axum receiver 8,220-8,405 req/s on the
-/// server's runtime, 8,547-9,082 on a thread of its own; actix receiver 8,782-9,988 and
-/// 11,337-11,716. One writer: with fewer transactions in flight, each
-/// holds more callbacks (16 rather than 5 at 32 connections), and PostgreSQL spends about
-/// half the CPU per callback, which matters most when several instances share the
-/// database. Measured on a slower VM (2 cores shared with the database and the load; axum receiver,
-/// 32 connections, three 5 s runs each on fresh schemas, alternating; req/s and
-/// PostgreSQL's CPU in cores): 1 writer 3,224-3,511 and 0.43-0.45; 2 writers 2,744-3,249
-/// and 0.54-0.58; 4 writers 2,651-2,899 and 0.74-0.80. (An earlier machine measured 1 to 4
-/// writers within its noise, 7,800-10,400 req/s, and 8 worse.)
+/// ([`Place::Threads`]). A batch is five round trips to PostgreSQL; on the server's
+/// runtime each of them waited for its turn behind the HTTP tasks. Measured on an AMD EPYC
+/// VM with 2 cores (32 connections, alternating 5 s runs on fresh schemas, the connection
+/// kept between batches in both cases): axum receiver 8,220-8,384 req/s on the server's
+/// runtime, 8,547-9,082 on a thread of its own; actix receiver 9,365-11,353 and
+/// 11,337-11,716.
+///
+/// One writer: with fewer transactions in flight, each holds more callbacks (16 rather
+/// than 5 at 32 connections), and PostgreSQL spends about half the CPU per callback, which
+/// matters most when several instances share the database. Measured on a slower VM (2
+/// cores shared with the database and the load; axum receiver, 32 connections, three 5 s
+/// runs each on fresh schemas, alternating; req/s and PostgreSQL's CPU in cores): 1 writer
+/// 3,224-3,511 and 0.43-0.45; 2 writers 2,744-3,249 and 0.54-0.58; 4 writers 2,651-2,899
+/// and 0.74-0.80. (An earlier machine measured 1 to 4 writers within its noise,
+/// 7,800-10,400 req/s, and 8 worse.)
 const WRITERS: usize = 1;
 
 /// The start of the batch writer's `application_name` in `pg_stat_activity`, which is
@@ -105,13 +108,13 @@ impl PostgresStore {
 }
 
 /// One transaction for a batch, in five round trips whatever its size, on the writer's own
-/// connection (kept between batches: one taken from the pool would be tested with a
-/// sixth round trip first): `BEGIN`; advisory
-/// locks on the batch's message UUIDs, taken in one global order (sorted hashes), so that
-/// batches of several instances serialise per message without deadlocking; one read of
-/// what is stored (after the locks, so under `READ COMMITTED` it sees every commit that
-/// held them before); the rules applied in memory ([`plan`]); one statement writing the
-/// new events and the changed messages; `COMMIT`.
+/// connection (kept between batches: one taken from the pool would be tested with a sixth
+/// round trip first): `BEGIN`; advisory locks on the batch's message UUIDs, taken in one
+/// global order (sorted hashes), so that batches of several instances serialise per
+/// message without deadlocking; one read of what is stored (after the locks, so under
+/// `READ COMMITTED` it sees every commit that held them before); the rules applied in
+/// memory ([`plan`]); one statement writing the new events and the changed messages;
+/// `COMMIT`.
 async fn write_batch(
     conn: &mut PgConnection,
     events: &[&NewEvent],
