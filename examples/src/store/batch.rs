@@ -55,9 +55,8 @@ impl Batcher {
             if place == Place::Threads {
                 match spawn_thread(i, writer.clone(), queue.clone()) {
                     Ok(()) => continue,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "cannot start a writer thread; writing on the server's runtime");
-                    }
+                    // Not fatal: the writer runs on the server's runtime instead.
+                    Err(err) => tracing::warn!(error = %err, "cannot start a writer thread"),
                 }
             }
             tokio::spawn(run(writer.clone(), queue.clone()));
