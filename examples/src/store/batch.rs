@@ -14,10 +14,10 @@ use super::{unavailable, NewEvent};
 const MAX_BATCH: usize = 128;
 
 /// Writes one batch of status events in one transaction (implemented per database). Each
-/// writer task has a clone of its own, which may keep state between batches (a
+/// writer is made for one writer task or thread, and may keep state between batches (a
 /// connection).
 #[async_trait::async_trait]
-pub(crate) trait BatchWrite: Clone + Send + Sync + 'static {
+pub(crate) trait BatchWrite: Send + 'static {
     /// Records the events, in order, and returns one outcome per event.
     async fn write(&mut self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error>;
 }
@@ -47,19 +47,20 @@ pub(crate) enum Place {
 }
 
 impl Batcher {
-    /// Starts `writers` writers that take batches of jobs and write them with `writer`.
-    pub(crate) fn start(writer: &impl BatchWrite, writers: usize, place: Place) -> Self {
+    /// Starts `writers` writers, each made by `make`, that take batches of jobs and write
+    /// them.
+    pub(crate) fn start<W: BatchWrite>(make: impl Fn() -> W, writers: usize, place: Place) -> Self {
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..writers.max(1) {
             if place == Place::Threads {
-                match spawn_thread(i, writer.clone(), queue.clone()) {
+                match spawn_thread(i, make(), queue.clone()) {
                     Ok(()) => continue,
                     // Not fatal: the writer runs on the server's runtime instead.
                     Err(err) => tracing::warn!(error = %err, "cannot start a writer thread"),
                 }
             }
-            tokio::spawn(run(writer.clone(), queue.clone()));
+            tokio::spawn(run(make(), queue.clone()));
         }
         Batcher { jobs }
     }

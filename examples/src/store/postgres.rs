@@ -87,11 +87,12 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| format!("cannot migrate PostgreSQL database: {e}"))?;
+        let writer_options = options
+            .clone()
+            .application_name(&format!("{WRITER_NAME} {}", std::process::id()));
         let batches = Batcher::start(
-            &PostgresWriter {
-                options: options
-                    .clone()
-                    .application_name(&format!("{WRITER_NAME} {}", std::process::id())),
+            || PostgresWriter {
+                options: writer_options.clone(),
                 conn: None,
             },
             WRITERS,
@@ -207,16 +208,6 @@ async fn write_plan(
 struct PostgresWriter {
     options: PgConnectOptions,
     conn: Option<PgConnection>,
-}
-
-impl Clone for PostgresWriter {
-    /// A writer of its own: the same options, no connection yet.
-    fn clone(&self) -> Self {
-        PostgresWriter {
-            options: self.options.clone(),
-            conn: None,
-        }
-    }
 }
 
 #[async_trait::async_trait]

@@ -81,7 +81,7 @@ impl SqliteStore {
         // One writer: SQLite has one writer connection anyway. On the server's runtime:
         // `sqlx-sqlite` already serves the connection from a thread of its own, and a
         // writer thread too measured no faster (BENCHMARKS.md).
-        let batches = Batcher::start(&SqliteWriter(writer.clone()), 1, Place::Runtime);
+        let batches = Batcher::start(|| SqliteWriter(writer.clone()), 1, Place::Runtime);
         let checkpoints = Arc::new(());
         checkpoint_in_background(options, Arc::downgrade(&checkpoints)).await?;
         Ok(SqliteStore {
@@ -230,8 +230,8 @@ fn upsert_messages<'a>(query: &mut QueryBuilder<'a, Sqlite>, chunk: &'a [(String
     );
 }
 
-/// The Sqlite side of the group commit.
-#[derive(Debug, Clone)]
+/// The SQLite side of the group commit.
+#[derive(Debug)]
 struct SqliteWriter(SqlitePool);
 
 #[async_trait::async_trait]
