@@ -60,6 +60,7 @@ mod inline;
 mod params;
 mod replay;
 mod request;
+mod scan;
 pub mod signature;
 mod store;
 mod token;

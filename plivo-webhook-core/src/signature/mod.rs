@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::form::{Form, Sink};
+use crate::form::{copy_short, Form, Sink};
 
 /// `X-Plivo-Signature-V3`: V3, keyed with the token of the account or subaccount.
 pub const V3: &str = "X-Plivo-Signature-V3";
@@ -173,33 +173,6 @@ impl Sink for BufferedMac<'_> {
             }
         }
         self.len += crate::form::decode_into(raw, &mut self.buf[self.len..]);
-    }
-}
-
-/// Copies `src` into `dst` (same length). Most pieces of a signing string are a few bytes
-/// long, where a call to `memcpy` costs more than the copy: up to 32 bytes are moved with
-/// two overlapping fixed-size loads and stores instead.
-#[inline(always)]
-fn copy_short(dst: &mut [u8], src: &[u8]) {
-    let n = src.len();
-    if (17..=32).contains(&n) {
-        let (head, tail) = (&src[..16], &src[n - 16..]);
-        dst[n - 16..].copy_from_slice(tail);
-        dst[..16].copy_from_slice(head);
-    } else if (8..=16).contains(&n) {
-        let (head, tail) = (&src[..8], &src[n - 8..]);
-        dst[n - 8..].copy_from_slice(tail);
-        dst[..8].copy_from_slice(head);
-    } else if (4..8).contains(&n) {
-        let (head, tail) = (&src[..4], &src[n - 4..]);
-        dst[n - 4..].copy_from_slice(tail);
-        dst[..4].copy_from_slice(head);
-    } else if n < 4 {
-        for (d, s) in dst.iter_mut().zip(src) {
-            *d = *s;
-        }
-    } else {
-        dst.copy_from_slice(src);
     }
 }
 
