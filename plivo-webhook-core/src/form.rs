@@ -304,8 +304,8 @@ impl<'a> Form<'a> {
         self.entries.len()
     }
 
-    /// Writes every pair as key then value into `out` from `at`, calls `each(key_start,
-    /// value_start, value_end)` with the positions of each pair, and returns where the
+    /// Writes every pair as key then value into `out` from `at`, calls `each(out,
+    /// key_start, value_start, value_end)` after each pair, and returns where the
     /// written bytes end. `out` must have room for [`Form::decoded_len_bound`] bytes from
     /// `at`, plus 32 bytes of slack: plain text is copied in whole 16-byte blocks that
     /// may overrun it (the next piece overwrites the overrun).
@@ -317,20 +317,24 @@ impl<'a> Form<'a> {
         &self,
         out: &mut [u8],
         mut at: usize,
-        mut each: impl FnMut(usize, usize, usize),
+        mut each: impl FnMut(&[u8], usize, usize, usize),
     ) -> usize {
         for entry in &self.entries {
             let key = at;
             at += self.copy_span(entry.key, out, at);
             let value = at;
             at += self.copy_span(entry.value, out, at);
-            each(key, value, at);
+            each(out, key, value, at);
         }
         at
     }
 
     /// Appends every pair, decoded, to `text` ([`Form::copy_pairs`] into a vector).
-    pub(crate) fn decode_pairs(&self, text: &mut Vec<u8>, each: impl FnMut(usize, usize, usize)) {
+    pub(crate) fn decode_pairs(
+        &self,
+        text: &mut Vec<u8>,
+        mut each: impl FnMut(usize, usize, usize),
+    ) {
         if self.entries.is_empty() {
             // No allocation for an empty form (the usual URL without a query).
             return;
@@ -338,7 +342,7 @@ impl<'a> Form<'a> {
         let at = text.len();
         // Room for every decoded byte and the block copies' overrun.
         text.resize(at + self.decoded_len_bound() + 32, 0);
-        let end = self.copy_pairs(text, at, each);
+        let end = self.copy_pairs(text, at, |_, key, value, end| each(key, value, end));
         text.truncate(end);
     }
 

@@ -1,8 +1,10 @@
 //! Auth tokens, kept out of logs.
 
+#[cfg(feature = "testing")]
 use hmac::Mac;
 
 use crate::error::Error;
+#[cfg(feature = "testing")]
 use crate::signature::HmacSha256;
 
 /// A Plivo auth token (of an account, a subaccount or the main account).
@@ -59,6 +61,7 @@ impl AuthToken {
         &self.0
     }
 
+    #[cfg(feature = "testing")]
     pub(crate) fn hmac_key(&self) -> HmacSha256 {
         // HMAC accepts keys of any length; the fallback only keeps this panic-free.
         HmacSha256::new_from_slice(self.0.as_bytes())

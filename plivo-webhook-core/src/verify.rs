@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use hmac::Mac;
-
 use crate::callback::FromParams;
 use crate::error::{excerpt, Error};
 use crate::form::{Form, MAX_FORM_BYTES};
@@ -11,7 +9,7 @@ use crate::inline::InlineStr;
 use crate::params::Params;
 use crate::request::{CallbackRequest, HeaderValue, Headers};
 use crate::signature::v3::{self, Method, Pairs};
-use crate::signature::{self, v2, HmacSha256, SignatureHeader};
+use crate::signature::{self, v2, HmacKey, SignatureHeader};
 use crate::token::AuthToken;
 use crate::url::{SignedUrl, UrlPolicy};
 
@@ -65,7 +63,7 @@ pub struct Verifier {
 }
 
 struct Inner {
-    keys: Vec<HmacSha256>,
+    keys: Vec<HmacKey>,
     url: UrlPolicy,
     accept_v2: bool,
     diagnose: bool,
@@ -340,7 +338,7 @@ impl Verifier {
         } = *signed;
         let mut buf = [0; std::mem::size_of::<signature::MacBuffer>()];
         for (token_index, key) in self.inner.keys.iter().enumerate() {
-            let mut mac = signature::BufferedMac::new(key.clone(), &mut buf);
+            let mut mac = signature::BufferedMac::new(key, &mut buf);
             v3::feed(url, method, query, params, nonce, &mut mac);
             let expected = mac.finish();
             for (header, value) in [(SignatureHeader::V3, v3), (SignatureHeader::MaV3, ma_v3)] {
@@ -379,12 +377,13 @@ impl Verifier {
         let url = self.inner.url.resolve(request.target, request.headers)?;
         let bare = bare_root(request, &url);
         let variants = std::iter::once(&url).chain(bare.as_ref());
+        let mut buf = [0; std::mem::size_of::<signature::MacBuffer>()];
         for (url, (token_index, key)) in
             variants.flat_map(|url| self.inner.keys.iter().enumerate().map(move |k| (url, k)))
         {
-            let mut mac = key.clone();
-            v2::feed(url, nonce, &mut |bytes: &[u8]| mac.update(bytes));
-            let expected = signature::finish(mac);
+            let mut mac = signature::BufferedMac::new(key, &mut buf);
+            v2::feed(url, nonce, &mut mac);
+            let expected = mac.finish();
             for (header, value) in [(SignatureHeader::V2, v2), (SignatureHeader::MaV2, ma_v2)] {
                 // V2 headers are compared whole: no SDK splits them on commas.
                 if let Some(value) = value.filter(|value| signature::matches(value, &expected)) {
@@ -503,7 +502,11 @@ impl VerifierBuilder {
         }
         Ok(Verifier {
             inner: Arc::new(Inner {
-                keys: self.tokens.iter().map(AuthToken::hmac_key).collect(),
+                keys: self
+                    .tokens
+                    .iter()
+                    .map(|token| HmacKey::new(token.expose_secret().as_bytes()))
+                    .collect(),
                 url,
                 accept_v2: self.accept_v2,
                 diagnose: self.diagnose,

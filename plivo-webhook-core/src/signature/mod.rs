@@ -7,15 +7,18 @@
 //!   `X-Plivo-Signature-V2-Nonce`) signs only `scheme://host/path` and the nonce: neither
 //!   the body nor the query. Accept it only if you must.
 
+mod hmac;
 pub(crate) mod v2;
 pub(crate) mod v3;
 
+pub(crate) use self::hmac::{BufferedMac, HmacKey, MacBuffer};
+
+#[cfg(any(test, feature = "testing"))]
+use ::hmac::{Hmac, Mac};
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+#[cfg(any(test, feature = "testing"))]
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
-
-use crate::form::{copy_short, Form, Sink};
 
 /// `X-Plivo-Signature-V3`: V3, keyed with the token of the account or subaccount.
 pub const V3: &str = "X-Plivo-Signature-V3";
@@ -66,6 +69,9 @@ impl SignatureHeader {
     }
 }
 
+/// The `hmac` crate's HMAC-SHA256, which the test signer uses: an implementation
+/// independent of the verifier's ([`HmacKey`]).
+#[cfg(any(test, feature = "testing"))]
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// Length of a standard padded base64 HMAC-SHA256.
@@ -79,104 +85,8 @@ pub(crate) fn encode(mac: &[u8; 32]) -> [u8; ENCODED_LEN] {
     out
 }
 
-/// Bytes gathered before the HMAC is updated.
-const BUFFERED: usize = 512;
-/// Room past [`BUFFERED`] for copies that overrun a piece by up to 32 bytes (see
-/// [`Sink::put_within`]). The bytes kept never exceed `BUFFERED`.
-const SLACK: usize = 32;
-
-/// Feeds an HMAC through a stack buffer: the signing string arrives in many small
-/// pieces, and one `update` per 512 bytes is several times cheaper than one per piece.
-pub(crate) struct BufferedMac<'b> {
-    mac: HmacSha256,
-    /// The caller's: moving a `BufferedMac` does not copy the buffer.
-    buf: &'b mut MacBuffer,
-    len: usize,
-}
-
-/// The buffer of a [`BufferedMac`].
-pub(crate) type MacBuffer = [u8; BUFFERED + SLACK];
-
-impl<'b> BufferedMac<'b> {
-    pub(crate) fn new(mac: HmacSha256, buf: &'b mut MacBuffer) -> Self {
-        BufferedMac { mac, buf, len: 0 }
-    }
-
-    fn flush(&mut self) {
-        self.mac.update(&self.buf[..self.len]);
-        self.len = 0;
-    }
-
-    pub(crate) fn finish(mut self) -> [u8; ENCODED_LEN] {
-        self.flush();
-        finish(self.mac)
-    }
-}
-
-impl Sink for BufferedMac<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > BUFFERED {
-            self.flush();
-            if bytes.len() > BUFFERED {
-                self.mac.update(bytes);
-                return;
-            }
-        }
-        let dst = &mut self.buf[self.len..self.len + bytes.len()];
-        copy_short(dst, bytes);
-        self.len += bytes.len();
-    }
-
-    /// Pieces of up to 32 bytes that are followed by enough of `src` are copied as two
-    /// whole 16-byte blocks: the bytes past the piece land in the slack and are overwritten
-    /// by the next piece, which costs less than copying exactly. Longer pieces are copied
-    /// exactly.
-    #[inline(always)]
-    fn put_within(&mut self, src: &[u8], start: usize, end: usize) {
-        let n = end.saturating_sub(start);
-        match src.get(start..start + 32) {
-            Some(whole) if n <= 32 => {
-                if self.len + n > BUFFERED {
-                    self.flush();
-                }
-                // len + n <= BUFFERED and 32 <= SLACK: always in bounds.
-                self.buf[self.len..self.len + 16].copy_from_slice(&whole[..16]);
-                self.buf[self.len + 16..self.len + 32].copy_from_slice(&whole[16..]);
-                self.len += n;
-            }
-            _ => self.put(src.get(start..end).unwrap_or_default()),
-        }
-    }
-
-    /// The parameters straight into the buffer, with the write position in a register.
-    #[inline(always)]
-    fn put_form(&mut self, form: &Form<'_>) {
-        let bound = form.decoded_len_bound();
-        if self.len + bound > BUFFERED {
-            self.flush();
-        }
-        if self.len + bound <= BUFFERED {
-            // The block copies' overrun (at most 32 bytes) lands in the slack.
-            self.len = form.copy_pairs(&mut self.buf[..], self.len, |_, _, _| {});
-        } else {
-            form.feed(self, b"", b"");
-        }
-    }
-
-    /// Decodes escaped text straight into the buffer.
-    fn put_escaped(&mut self, raw: &[u8]) {
-        // Decoding never lengthens text.
-        if self.len + raw.len() > BUFFERED {
-            self.flush();
-            if raw.len() > BUFFERED {
-                return crate::form::feed_escaped(raw, &mut |b: &[u8]| self.mac.update(b));
-            }
-        }
-        self.len += crate::form::decode_into(raw, &mut self.buf[self.len..]);
-    }
-}
-
 /// Finishes an HMAC as base64.
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn finish(mac: HmacSha256) -> [u8; ENCODED_LEN] {
     encode(&mac.finalize().into_bytes().into())
 }
