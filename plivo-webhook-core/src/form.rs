@@ -329,6 +329,22 @@ impl<'a> Form<'a> {
         at
     }
 
+    /// The decoded lengths of each pair's key and value, in the pairs' order.
+    pub(crate) fn decoded_lengths(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let length = |span: Span| match span.kind {
+            Kind::Plain | Kind::Decoded => (span.end - span.start) as usize,
+            Kind::Escaped => Decoded::new(
+                self.raw
+                    .get(span.start as usize..span.end as usize)
+                    .unwrap_or_default(),
+            )
+            .count(),
+        };
+        self.entries
+            .iter()
+            .map(move |entry| (length(entry.key), length(entry.value)))
+    }
+
     /// Appends every pair, decoded, to `text` ([`Form::copy_pairs`] into a vector).
     pub(crate) fn decode_pairs(
         &self,

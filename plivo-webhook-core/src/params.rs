@@ -42,6 +42,26 @@ impl Params {
         Params { text, spans }
     }
 
+    /// Takes `form`'s pairs from `text`, which holds them decoded, back to back, in
+    /// sorted order (where the signature's HMAC gathered them).
+    pub(crate) fn from_joined(text: &[u8], form: &Form<'_>) -> Self {
+        let mut spans = Vec::with_capacity(form.len());
+        let mut at = 0;
+        for (key, value) in form.decoded_lengths() {
+            let (middle, end) = (at + key, at + key + value);
+            spans.push(Span {
+                key: (offset(at), offset(middle)),
+                value: (offset(middle), offset(end)),
+            });
+            at = end;
+        }
+        debug_assert_eq!(at, text.len());
+        // Every piece is ASCII or was decoded into a `str`, so this never needs the fallback.
+        let text = String::from_utf8(text.to_vec())
+            .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
+        Params { text, spans }
+    }
+
     /// Every key and value, decoded, back to back in sorted order: the parameters' part of
     /// the V3 signing string.
     pub(crate) fn joined(&self) -> &[u8] {

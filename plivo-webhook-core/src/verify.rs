@@ -1,5 +1,6 @@
 //! The verifier: tokens, URL policy and limits; and `Verified<T>`, its proof.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use crate::callback::FromParams;
@@ -8,7 +9,7 @@ use crate::form::{Form, MAX_FORM_BYTES};
 use crate::inline::InlineStr;
 use crate::params::Params;
 use crate::request::{CallbackRequest, HeaderValue, Headers};
-use crate::signature::v3::{self, Method, Pairs};
+use crate::signature::v3::{self, Method};
 use crate::signature::{self, v2, HmacKey, SignatureHeader};
 use crate::token::AuthToken;
 use crate::url::{SignedUrl, UrlPolicy};
@@ -187,11 +188,11 @@ impl Verifier {
 
     /// Verifies the request and returns its decoded parameters, proven authentic.
     ///
-    /// Cost: two allocations (the parameters' text and their positions). A POST's
-    /// parameters are decoded once, before the signature is computed from them, so a
-    /// request that fails has made those allocations too (at most about the body limit
-    /// plus what non-ASCII text grows by when decoded). [`Verifier::check`] allocates
-    /// nothing.
+    /// Cost: two allocations (the parameters' text and their positions), made once the
+    /// signature matched: a request that fails allocates no more than with
+    /// [`Verifier::check`], which allocates nothing for an ASCII callback. A POST's
+    /// parameters are decoded once: their text is copied from the buffer in which they
+    /// were hashed.
     ///
     /// # Errors
     /// See [`Error`]; [`Error::status`] gives the HTTP status to answer.
@@ -239,9 +240,9 @@ impl Verifier {
 
     /// Verifies into caller-owned pair buffers (kept on the caller's stack, not moved).
     ///
-    /// With `body`, the V3 path decodes a POST's parameters into an owned [`Params`]
-    /// first and signs its text, so that they are decoded once, not once for the HMAC and
-    /// again for the caller. (A failed request has then cost that allocation.)
+    /// With `body`, the V3 path gives a POST's parameters as an owned [`Params`] once the
+    /// signature matched, copied from the buffer in which they were hashed (decoded anew
+    /// only when they did not fit in it).
     fn authenticate<'r>(
         &'r self,
         request: &CallbackRequest<'r>,
@@ -279,24 +280,26 @@ impl Verifier {
             v3,
             ma_v3,
         };
-        let matched = match body {
-            Some(body) if method == Method::Post && !params.is_empty() => {
-                let body = body.insert(Params::from_sorted(params));
-                self.match_v3(request, &url, &signed, &*body)
-            }
-            _ => self.match_v3(request, &url, &signed, &*params),
-        };
-        match matched {
-            Some(matched) => Ok(Checked {
-                method,
-                nonce,
-                header_value: match matched.header {
-                    SignatureHeader::MaV3 => ma_v3,
-                    _ => v3,
+        let mut buf = [0; std::mem::size_of::<signature::MacBuffer>()];
+        match self.match_v3(request, &url, &signed, params, &mut buf) {
+            Some((matched, hashed)) => {
+                if let Some(body) = body.filter(|_| method == Method::Post && !params.is_empty()) {
+                    *body = Some(match hashed.and_then(|range| buf.get(range)) {
+                        Some(text) => Params::from_joined(text, params),
+                        None => Params::from_sorted(params),
+                    });
                 }
-                .unwrap_or_default(),
-                matched,
-            }),
+                Ok(Checked {
+                    method,
+                    nonce,
+                    header_value: match matched.header {
+                        SignatureHeader::MaV3 => ma_v3,
+                        _ => v3,
+                    }
+                    .unwrap_or_default(),
+                    matched,
+                })
+            }
             None => Err(Error::SignatureMismatch {
                 header: if v3.is_some() {
                     signature::V3
@@ -309,17 +312,19 @@ impl Verifier {
     }
 
     /// The header and token whose signature matches, trying the bare root too (see
-    /// [`bare_root`]).
+    /// [`bare_root`]), and where in `buf` the parameters were hashed, if they still lie
+    /// there whole.
     fn match_v3(
         &self,
         request: &CallbackRequest<'_>,
         url: &SignedUrl<'_>,
         signed: &Signed<'_, '_>,
-        params: &impl Pairs,
-    ) -> Option<SignatureMatch> {
-        self.match_v3_at(url, signed, params).or_else(|| {
+        params: &Form<'_>,
+        buf: &mut signature::MacBuffer,
+    ) -> Option<(SignatureMatch, Option<Range<usize>>)> {
+        self.match_v3_at(url, signed, params, buf).or_else(|| {
             let bare = bare_root(request, url)?;
-            self.match_v3_at(&bare, signed, params)
+            self.match_v3_at(&bare, signed, params, buf)
         })
     }
 
@@ -327,8 +332,9 @@ impl Verifier {
         &self,
         url: &SignedUrl<'_>,
         signed: &Signed<'_, '_>,
-        params: &impl Pairs,
-    ) -> Option<SignatureMatch> {
+        params: &Form<'_>,
+        buf: &mut signature::MacBuffer,
+    ) -> Option<(SignatureMatch, Option<Range<usize>>)> {
         let Signed {
             method,
             query,
@@ -336,18 +342,19 @@ impl Verifier {
             v3,
             ma_v3,
         } = *signed;
-        let mut buf = [0; std::mem::size_of::<signature::MacBuffer>()];
         for (token_index, key) in self.inner.keys.iter().enumerate() {
-            let mut mac = signature::BufferedMac::new(key, &mut buf);
+            let mut mac = signature::BufferedMac::new(key, buf);
             v3::feed(url, method, query, params, nonce, &mut mac);
+            let hashed = mac.form_at();
             let expected = mac.finish();
             for (header, value) in [(SignatureHeader::V3, v3), (SignatureHeader::MaV3, ma_v3)] {
                 if let Some(value) = value {
                     if signature::any_entry_matches(value, &expected) {
-                        return Some(SignatureMatch {
+                        let matched = SignatureMatch {
                             header,
                             token_index,
-                        });
+                        };
+                        return Some((matched, hashed));
                     }
                 }
             }

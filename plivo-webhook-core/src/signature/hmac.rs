@@ -9,6 +9,8 @@
 //! padding itself. The result is compared with the `hmac` crate's in the tests below, and
 //! every verification test compares it with the test signer's, which uses the crate.
 
+use std::ops::Range;
+
 use sha2::digest::generic_array::GenericArray;
 use sha2::{compress256, Digest, Sha256};
 
@@ -95,6 +97,9 @@ pub(crate) struct BufferedMac<'b> {
     hashed: usize,
     /// Bytes compressed before those in `buf`.
     earlier: u64,
+    /// Where in `buf` the pairs of a form were written by [`Sink::put_form`], while they
+    /// are still there.
+    form_at: Option<Range<usize>>,
 }
 
 impl<'b> BufferedMac<'b> {
@@ -106,7 +111,14 @@ impl<'b> BufferedMac<'b> {
             len: 0,
             hashed: 0,
             earlier: 0,
+            form_at: None,
         }
+    }
+
+    /// Where the pairs of the form fed with [`Sink::put_form`] lie in the buffer, decoded
+    /// and back to back, if they were written there whole and not moved since.
+    pub(crate) fn form_at(&self) -> Option<Range<usize>> {
+        self.form_at.clone()
     }
 
     /// Compresses the whole blocks gathered.
@@ -125,6 +137,7 @@ impl<'b> BufferedMac<'b> {
     /// the rest (less than a block) to the front. Returns whether `n` bytes fit.
     fn room_for(&mut self, n: usize) -> bool {
         if self.len + n > BUFFERED {
+            self.form_at = None;
             self.absorb();
             self.buf.copy_within(self.hashed..self.len, 0);
             self.earlier += self.hashed as u64;
@@ -218,14 +231,17 @@ impl Sink for BufferedMac<'_> {
                 buf,
                 len,
                 hashed,
+                form_at,
                 ..
             } = self;
+            let start = *len;
             *len = form.copy_pairs(&mut buf[..], *len, |out, _, _, end| {
                 if let Some(block) = out.get(*hashed..end).and_then(<[u8]>::first_chunk::<BLOCK>) {
                     compress(state, block);
                     *hashed += BLOCK;
                 }
             });
+            *form_at = Some(start..*len);
         } else {
             form.feed(self, b"", b"");
         }
