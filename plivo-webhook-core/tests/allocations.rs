@@ -1,7 +1,7 @@
 //! Verifying an ASCII callback of up to 32 parameters does not touch the heap
 //! (counted with a counting global allocator, on this thread only).
 
-use plivo_webhook_core::{testing::Signer, CallbackRequest, MessageStatus, Verifier};
+use plivo_webhook_core::{testing::Signer, CallbackRequest, MessageStatus, Params, Verifier};
 
 const TOKEN: &str = "ALLOC_TEST_TOKEN";
 const STATUS: &[u8] = include_bytes!("data/fixtures/status_sms_delivered.form");
@@ -102,6 +102,44 @@ fn typed_status_callbacks_allocate_no_more_than_verify() {
         assert_eq!(
             typed.message_uuid,
             typed.params().get("MessageUUID").unwrap()
+        );
+    }
+}
+
+/// `verify` copies the parameters out only once the signature matched: a forged request
+/// allocates nothing there either. The parameters are those of decoding the body, whether
+/// they are copied from the buffer they were hashed in or, when they did not fit in it
+/// (past 512 bytes), decoded again.
+#[test]
+fn verify_allocates_nothing_for_a_forged_request() {
+    let verifier = Verifier::builder()
+        .token(TOKEN)
+        .public_base_url("https://example.com")
+        .build()
+        .unwrap();
+    let long: Vec<String> = (0..30)
+        .map(|i| format!("Key{i:02}=value+{i}%21{}", "x".repeat(20)))
+        .collect();
+    let long = long.join("&").into_bytes();
+    assert!(long.len() > 512);
+    let unicode = "Text=%E2%82%AC+caf%C3%A9&From=14155550100&To=%2B1&Body=%FF".as_bytes();
+    for body in [STATUS, &long[..], unicode] {
+        let signed = Signer::new(TOKEN).sign("POST", "https://example.com/status", body);
+        let headers = signed.headers();
+        let forged = CallbackRequest::new("POST", "/status?x=1", &headers, body);
+        // (Text that is not ASCII once decoded may allocate: `%FF` becomes U+FFFD.)
+        if body != unicode {
+            let info = allocation_counter::measure(|| {
+                assert!(verifier.verify(&forged).is_err());
+            });
+            assert_eq!(info.count_total, 0, "for {} bytes", body.len());
+        }
+        let request = CallbackRequest::new("POST", "/status", &headers, body);
+        let verified = verifier.verify(&request).unwrap();
+        assert_eq!(verified.params(), &Params::decode(body));
+        assert_eq!(
+            verified.params().get("Body"),
+            body.ends_with(b"%FF").then_some("\u{FFFD}")
         );
     }
 }
