@@ -8,7 +8,11 @@ within each round (the benches of one round run back to back on the same build),
 their medians over the rounds are reported: on a shared machine a single round can move
 by 5-10%. Writes the table into BENCHMARKS.md (between the BEGIN/END verify markers).
 
-    scripts/bench-verify.py [--rounds 5] [--seconds 4]
+    scripts/bench-verify.py [--rounds 5] [--seconds 4] [--warm-up 2]
+
+On a machine whose speed changes from one second to the next (a busy neighbour on the
+other hyperthread slows the parsing code but not SHA-NI), many short rounds give steadier
+medians than a few long ones: `--rounds 25 --seconds 1 --warm-up 0.5`.
 """
 import argparse, json, os, re, statistics, subprocess, time
 
@@ -27,9 +31,9 @@ def estimate(name):
     return (est.get("slope") or est["mean"])["point_estimate"]
 
 
-def round_once(seconds):
+def round_once(seconds, warm_up):
     cmd = ["cargo", "bench", "-q", "-p", "plivo-webhook-core", "--bench", "verify", "--",
-           "--warm-up-time", "2", "--measurement-time", str(seconds), "|".join(BENCHES + ["verify_params"])]
+           "--warm-up-time", str(warm_up), "--measurement-time", str(seconds), "|".join(BENCHES + ["verify_params"])]
     run = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if run.returncode != 0:
         raise SystemExit(f"cargo bench failed:\n{run.stderr}")
@@ -39,12 +43,13 @@ def round_once(seconds):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--seconds", type=int, default=4)
+    ap.add_argument("--seconds", type=float, default=4)
+    ap.add_argument("--warm-up", type=float, default=2)
     args = ap.parse_args()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     rounds = []
     for i in range(args.rounds):
-        r = round_once(args.seconds)
+        r = round_once(args.seconds, args.warm_up)
         r["check/floor"] = r["verify_status_callback"] / r["hmac_floor"]
         r["parse/check"] = r["verify_and_parse"] / r["verify_status_callback"]
         r["parse/verify"] = r["verify_and_parse"] / r["verify_owned_params"]
@@ -63,7 +68,7 @@ def main():
 
     lines = [
         f"Run: {started}, {args.rounds} rounds of `cargo bench -p plivo-webhook-core --bench verify -- "
-        f"--warm-up-time 2 --measurement-time {args.seconds} \"{'|'.join(BENCHES + ['verify_params'])}\"`; medians of the "
+        f"--warm-up-time {args.warm_up:g} --measurement-time {args.seconds:g} \"{'|'.join(BENCHES + ['verify_params'])}\"`; medians of the "
         "rounds, with the lowest and highest round in brackets. Each ratio is taken within a round.",
         "",
         "| benchmark | what | time | ratio |",
