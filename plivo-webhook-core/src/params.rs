@@ -62,12 +62,6 @@ impl Params {
         Params { text, spans }
     }
 
-    /// Every key and value, decoded, back to back in sorted order: the parameters' part of
-    /// the V3 signing string.
-    pub(crate) fn joined(&self) -> &[u8] {
-        self.text.as_bytes()
-    }
-
     fn key(&self, span: &Span) -> &str {
         self.text
             .get(span.key.0 as usize..span.key.1 as usize)

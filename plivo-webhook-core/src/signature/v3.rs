@@ -13,7 +13,6 @@
 //! state, or a buffer for diagnosis) instead of being concatenated.
 
 use crate::form::{Form, Sink};
-use crate::params::Params;
 use crate::url::SignedUrl;
 
 /// The HTTP methods Plivo calls back with.
@@ -23,44 +22,12 @@ pub(crate) enum Method {
     Post,
 }
 
-/// A POST's form parameters as the V3 signing string takes them: sorted, each key
-/// followed by its value.
-pub(crate) trait Pairs {
-    /// Whether there are no pairs.
-    fn is_empty(&self) -> bool;
-    /// Feeds every key and value, decoded, with nothing between them.
-    fn feed_to<S: Sink>(&self, sink: &mut S);
-}
-
-impl Pairs for Form<'_> {
-    fn is_empty(&self) -> bool {
-        Form::is_empty(self)
-    }
-
-    #[inline(always)]
-    fn feed_to<S: Sink>(&self, sink: &mut S) {
-        sink.put_form(self);
-    }
-}
-
-/// Parameters already decoded: their keys and values lie back to back in sorted order,
-/// so they are fed as one piece, not decoded again.
-impl Pairs for Params {
-    fn is_empty(&self) -> bool {
-        Params::is_empty(self)
-    }
-
-    fn feed_to<S: Sink>(&self, sink: &mut S) {
-        sink.put(self.joined());
-    }
-}
-
 /// Feeds the V3 signing string. `query` and `params` must be sorted.
 pub(crate) fn feed(
     url: &SignedUrl<'_>,
     method: Method,
     query: &Form<'_>,
-    params: &impl Pairs,
+    params: &Form<'_>,
     nonce: &[u8],
     sink: &mut impl Sink,
 ) {
@@ -74,7 +41,8 @@ pub(crate) fn feed(
         if !query.is_empty() {
             sink.put(b".");
         }
-        params.feed_to(sink);
+        // Each key followed by its value, with nothing between them.
+        sink.put_form(params);
     }
     sink.put(b".");
     sink.put(nonce);
