@@ -265,6 +265,8 @@ impl<'a> Form<'a> {
                 kind: Kind::Escaped,
             };
         }
+        // The raw bytes make the room (one copy; `SmallVec::resize` writes byte by byte),
+        // then are decoded over, never lengthening.
         self.decoded.extend_from_slice(raw);
         let n = decode_into(raw, self.decoded.get_mut(at..).unwrap_or_default());
         self.decoded.truncate(at + n);

@@ -55,11 +55,16 @@ impl Params {
             });
             at = end;
         }
-        debug_assert_eq!(at, text.len());
-        // Every piece is ASCII or was decoded into a `str`, so this never needs the fallback.
-        let text = String::from_utf8(text.to_vec())
-            .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned());
-        Params { text, spans }
+        // Both hold by construction (the lengths are those the pairs were copied with, and
+        // every piece is ASCII or was decoded into a `str`); if either ever did not, the
+        // pairs are decoded again rather than given with wrong spans.
+        if at != text.len() {
+            return Params::from_sorted(form);
+        }
+        match String::from_utf8(text.to_vec()) {
+            Ok(text) => Params { text, spans },
+            Err(_) => Params::from_sorted(form),
+        }
     }
 
     fn key(&self, span: &Span) -> &str {
@@ -280,6 +285,18 @@ impl serde::Serialize for Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_text_that_does_not_fit_the_form_is_decoded_again() {
+        let raw = b"b=2&a=x+y&c=%E2%82%AC";
+        let mut form = Form::parse(raw);
+        form.sort();
+        let right = "ax yb2c\u{20ac}".as_bytes();
+        assert_eq!(Params::from_joined(right, &form), Params::decode(raw));
+        for wrong in [&b"ax yb2"[..], b"ax yb2c\xe2\x82\xff", b""] {
+            assert_eq!(Params::from_joined(wrong, &form), Params::decode(raw));
+        }
+    }
 
     #[test]
     fn lookup_and_roundtrip() {
