@@ -17,6 +17,7 @@ use std::cmp::Ordering;
 
 use smallvec::SmallVec;
 
+use crate::order::{permute, Orders};
 use crate::scan::{from_bit, masks, Masks};
 
 /// Pairs kept inline before spilling to the heap: a Plivo callback has at most ~25.
@@ -299,6 +300,42 @@ impl<'a> Form<'a> {
             decoded,
         } = self;
         entries.sort_unstable_by(|a, b| compare(raw, decoded, a, b));
+    }
+
+    /// [`Form::sort`], trying first the order `orders` remembers for this many pairs, and
+    /// remembering the order found. The guess is used only if it is a permutation (checked
+    /// by [`Orders::get`]) that leaves each pair no greater than the next: then it is a
+    /// sorted order, and every sorted order gives the same bytes (pairs that compare equal
+    /// have the same key and value).
+    pub(crate) fn sort_remembering(&mut self, orders: &Orders) {
+        let Form {
+            raw,
+            entries,
+            decoded,
+        } = self;
+        let n = entries.len();
+        if n > INLINE_PAIRS {
+            return entries.sort_unstable_by(|a, b| compare(raw, decoded, a, b));
+        }
+        if let Some(order) = orders.get(n) {
+            let order = order.get(..n).unwrap_or_default();
+            let sorted = order.windows(2).all(|w| match (w, entries.get(..)) {
+                (&[a, b], Some(e)) => {
+                    compare(raw, decoded, &e[usize::from(a)], &e[usize::from(b)])
+                        != Ordering::Greater
+                }
+                _ => false,
+            });
+            if sorted {
+                return permute(entries, order);
+            }
+        }
+        let entry = |i: u8| &entries[usize::from(i)];
+        // `n` is at most 32, so the indices fit.
+        let mut order: SmallVec<[u8; INLINE_PAIRS]> = (0..n as u8).collect();
+        order.sort_unstable_by(|&a, &b| compare(raw, decoded, entry(a), entry(b)));
+        permute(entries, &order);
+        orders.set(&order);
     }
 
     /// The number of pairs.
@@ -872,6 +909,61 @@ mod tests {
                 expected.push(b'&');
             }
             proptest::prop_assert_eq!(fed, expected);
+        }
+    }
+
+    /// Sorted with `orders`, and as [`Form::sort`] sorts, both fed as `k=v&`.
+    fn remembered_and_sorted(raw: &[u8], orders: &Orders) -> (Vec<u8>, Vec<u8>) {
+        let fed = |form: &Form<'_>| {
+            let mut out = Vec::new();
+            form.feed(&mut |b: &[u8]| out.extend_from_slice(b), b"=", b"&");
+            out
+        };
+        let mut remembered = Form::parse(raw);
+        remembered.sort_remembering(orders);
+        let mut sorted = Form::parse(raw);
+        sorted.sort();
+        (fed(&remembered), fed(&sorted))
+    }
+
+    proptest::proptest! {
+        /// Forms of few pairs from few keys: the same count recurs in other orders, so
+        /// remembered orders are tried, used where they fit and replaced where they do not.
+        #[test]
+        fn a_remembered_order_sorts_as_sorting_does(
+            forms in proptest::collection::vec(
+                proptest::collection::vec(("[ab%+]{0,2}", "[xy%+]{0,2}"), 0..6), 1..12)
+        ) {
+            let orders = Orders::default();
+            for pairs in forms {
+                let raw: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let (remembered, sorted) = remembered_and_sorted(raw.join("&").as_bytes(), &orders);
+                proptest::prop_assert_eq!(remembered, sorted);
+            }
+        }
+    }
+
+    #[test]
+    fn a_remembered_order_is_used_only_where_it_sorts() {
+        let orders = Orders::default();
+        let plivo = b"Status=delivered&From=1415&To=1416&Units=1&Type=sms";
+        let (first, sorted) = remembered_and_sorted(plivo, &orders);
+        assert_eq!(first, sorted);
+        assert_eq!(
+            orders.get(5).map(|o| o[..5].to_vec()),
+            Some(vec![1, 0, 2, 4, 3])
+        );
+        // The same order again: the remembered one fits.
+        let (again, sorted) =
+            remembered_and_sorted(b"Status=failed&From=9&To=8&Units=2&Type=mms", &orders);
+        assert_eq!(again, sorted);
+        // Five pairs in another order, and equal keys whose values decide.
+        for raw in [
+            &b"Type=sms&Units=1&To=1416&From=1415&Status=delivered"[..],
+            b"a=3&a=1&a=2&a=%30&b=",
+        ] {
+            let (other, sorted) = remembered_and_sorted(raw, &orders);
+            assert_eq!(other, sorted);
         }
     }
 

@@ -57,6 +57,7 @@ mod diagnose;
 mod error;
 mod form;
 mod inline;
+mod order;
 mod params;
 mod replay;
 mod request;

@@ -7,6 +7,7 @@ use crate::callback::FromParams;
 use crate::error::{excerpt, Error};
 use crate::form::{Form, MAX_FORM_BYTES};
 use crate::inline::InlineStr;
+use crate::order::Orders;
 use crate::params::Params;
 use crate::request::{CallbackRequest, HeaderValue, Headers};
 use crate::signature::v3::{self, Method};
@@ -69,6 +70,8 @@ struct Inner {
     accept_v2: bool,
     diagnose: bool,
     max_body_bytes: usize,
+    /// The order the last callback of each size was sorted in (see [`Orders`]).
+    orders: Orders,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -272,7 +275,14 @@ impl Verifier {
         let nonce = nonce(request, signature::V3_NONCE)?;
         check_content_type(request, method)?;
         let url = self.inner.url.resolve(request.target, request.headers)?;
-        decode_sorted(&url, method, request.body, query, params);
+        decode_sorted(
+            &url,
+            method,
+            request.body,
+            query,
+            params,
+            &self.inner.orders,
+        );
         let signed = Signed {
             method,
             query,
@@ -394,7 +404,7 @@ impl Verifier {
             for (header, value) in [(SignatureHeader::V2, v2), (SignatureHeader::MaV2, ma_v2)] {
                 // V2 headers are compared whole: no SDK splits them on commas.
                 if let Some(value) = value.filter(|value| signature::matches(value, &expected)) {
-                    decode_sorted(url, method, request.body, query, params);
+                    decode_sorted(url, method, request.body, query, params, &self.inner.orders);
                     return Ok(Checked {
                         method,
                         nonce,
@@ -518,6 +528,7 @@ impl VerifierBuilder {
                 accept_v2: self.accept_v2,
                 diagnose: self.diagnose,
                 max_body_bytes: self.max_body_bytes,
+                orders: Orders::default(),
             }),
         })
     }
@@ -560,14 +571,15 @@ fn decode_sorted<'r>(
     body: &'r [u8],
     query: &mut Form<'r>,
     params: &mut Form<'r>,
+    orders: &Orders,
 ) {
     if let Some(raw) = url.query {
         query.fill(raw.as_bytes());
-        query.sort();
+        query.sort_remembering(orders);
     }
     if method == Method::Post {
         params.fill(body);
-        params.sort();
+        params.sort_remembering(orders);
     }
 }
 
