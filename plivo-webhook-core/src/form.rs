@@ -303,10 +303,10 @@ impl<'a> Form<'a> {
     }
 
     /// [`Form::sort`], trying first the order `orders` remembers for this many pairs, and
-    /// remembering the order found. The guess is used only if it is a permutation (checked
-    /// by [`Orders::get`]) that leaves each pair no greater than the next: then it is a
-    /// sorted order, and every sorted order gives the same bytes (pairs that compare equal
-    /// have the same key and value).
+    /// remembering the order found. The guess is used only if every pair it puts in place
+    /// is strictly less than the next: then no index repeats (an entry is equal to
+    /// itself), so its `n` indices, each below `n`, are a permutation, and a sorted one.
+    /// A form with two equal pairs is sorted afresh each time.
     pub(crate) fn sort_remembering(&mut self, orders: &Orders) {
         let Form {
             raw,
@@ -317,18 +317,23 @@ impl<'a> Form<'a> {
         if n > INLINE_PAIRS {
             return entries.sort_unstable_by(|a, b| compare(raw, decoded, a, b));
         }
-        if let Some(order) = orders.get(n) {
-            let order = order.get(..n).unwrap_or_default();
-            let sorted = order.windows(2).all(|w| match (w, entries.get(..)) {
-                (&[a, b], Some(e)) => {
-                    compare(raw, decoded, &e[usize::from(a)], &e[usize::from(b)])
-                        != Ordering::Greater
-                }
-                _ => false,
-            });
-            if sorted {
-                return permute(entries, order);
+        let guess = orders.guess(n);
+        let guess = guess.get(..n).unwrap_or_default();
+        let mut previous: Option<&Entry> = None;
+        let mut sorted = true;
+        for &i in guess {
+            let Some(next) = entries.get(usize::from(i)) else {
+                sorted = false;
+                break;
+            };
+            if previous.is_some_and(|p| compare(raw, decoded, p, next) != Ordering::Less) {
+                sorted = false;
+                break;
             }
+            previous = Some(next);
+        }
+        if sorted {
+            return permute(entries, guess);
         }
         let entry = |i: u8| &entries[usize::from(i)];
         // `n` is at most 32, so the indices fit.
@@ -949,21 +954,27 @@ mod tests {
         let plivo = b"Status=delivered&From=1415&To=1416&Units=1&Type=sms";
         let (first, sorted) = remembered_and_sorted(plivo, &orders);
         assert_eq!(first, sorted);
-        assert_eq!(
-            orders.get(5).map(|o| o[..5].to_vec()),
-            Some(vec![1, 0, 2, 4, 3])
-        );
+        assert_eq!(orders.guess(5)[..5], [1, 0, 2, 4, 3]);
         // The same order again: the remembered one fits.
         let (again, sorted) =
             remembered_and_sorted(b"Status=failed&From=9&To=8&Units=2&Type=mms", &orders);
         assert_eq!(again, sorted);
-        // Five pairs in another order, and equal keys whose values decide.
+        // Five pairs in another order, equal keys whose values decide, and equal pairs.
         for raw in [
             &b"Type=sms&Units=1&To=1416&From=1415&Status=delivered"[..],
             b"a=3&a=1&a=2&a=%30&b=",
+            b"a=1&b=2&a=1&c=3&b=",
+            b"a=1&b=2&a=1&c=3&b=",
         ] {
             let (other, sorted) = remembered_and_sorted(raw, &orders);
             assert_eq!(other, sorted);
+        }
+        // What a torn write could leave: a repeated index, an index past the pairs. The
+        // first is in order if equal pairs may follow each other, and drops `b=2`.
+        for guess in [[0, 1, 0], [2, 1, 9]] {
+            orders.set(&guess);
+            let (torn, sorted) = remembered_and_sorted(b"a=1&a=1&b=2", &orders);
+            assert_eq!(torn, sorted);
         }
     }
 

@@ -3,8 +3,8 @@
 //! Plivo sends the callbacks of one kind with the same fields in the same order, so the
 //! permutation that sorted the last status callback's pairs usually sorts the next one's
 //! too. Checking that it does takes one comparison per pair; sorting takes several, with
-//! branches that mispredict. A permutation read here is only ever a guess: it is checked
-//! to be a permutation, and its result to be sorted, before it is used (see
+//! branches that mispredict. What is read here is only ever a guess, used once every pair
+//! it puts in place is strictly less than the next (see
 //! [`crate::form::Form::sort_remembering`]). Threads that race on a slot can only make
 //! that guess wrong, never the order.
 
@@ -33,15 +33,17 @@ impl Default for Orders {
 }
 
 impl Orders {
-    /// The permutation last remembered for `len` pairs, if it is one.
+    /// The permutation last remembered for `len` pairs (zeros if none): a guess, which
+    /// a racing writer may have torn, so the caller checks what it gives.
     #[inline(always)]
-    pub(crate) fn get(&self, len: usize) -> Option<Order> {
-        let slot = self.slots.get(len)?;
+    pub(crate) fn guess(&self, len: usize) -> Order {
         let mut order = [0u8; INLINE_PAIRS];
-        for (bytes, word) in order.chunks_exact_mut(8).zip(slot) {
-            bytes.copy_from_slice(&word.load(Relaxed).to_le_bytes());
+        if let Some(slot) = self.slots.get(len) {
+            for (bytes, word) in order.chunks_exact_mut(8).zip(slot) {
+                bytes.copy_from_slice(&word.load(Relaxed).to_le_bytes());
+            }
         }
-        is_permutation(order.get(..len)?).then_some(order)
+        order
     }
 
     /// Remembers `order` (a permutation of `0..order.len()`) for its length.
@@ -59,26 +61,14 @@ impl Orders {
     }
 }
 
-/// Whether `order` holds each of `0..order.len()` once (at most 32 of them).
-#[inline(always)]
-fn is_permutation(order: &[u8]) -> bool {
-    if order.is_empty() || order.len() > INLINE_PAIRS {
-        return order.is_empty();
-    }
-    let mut seen = 0u64;
-    for &i in order {
-        // An index past 63 sets bit 63, which no permutation of 32 pairs has.
-        seen |= 1u64 << i.min(63);
-    }
-    seen == u64::MAX >> (64 - order.len())
-}
-
 /// Rearranges `items` so that position `i` holds what was at `order[i]`, following each
 /// cycle of the permutation (one move per item). `order` must be a permutation of
-/// `0..items.len()`, at most 64 long.
+/// `0..items.len()`, at most 64 long; were it not, the moves stop after one per item, so
+/// that the items come out in some order rather than the loop never ending.
 #[inline(always)]
 pub(crate) fn permute<T: Copy>(items: &mut [T], order: &[u8]) {
     let mut done = 0u64;
+    let mut moves = items.len();
     for start in 0..items.len().min(64) {
         if done & (1 << start) != 0 {
             continue;
@@ -88,7 +78,8 @@ pub(crate) fn permute<T: Copy>(items: &mut [T], order: &[u8]) {
         loop {
             done |= 1 << at;
             let from = usize::from(order[at]);
-            if from == start {
+            moves = moves.saturating_sub(1);
+            if from == start || moves == 0 {
                 items[at] = first;
                 break;
             }
@@ -103,23 +94,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_slot_gives_back_only_a_permutation_of_its_length() {
+    fn a_slot_gives_back_what_was_remembered_for_its_length() {
         let orders = Orders::default();
-        // Nothing remembered yet: zeros are a permutation of one pair only.
-        assert_eq!(orders.get(0).map(|o| o[0]), Some(0));
-        assert!(orders.get(1).is_some());
-        assert!(orders.get(2).is_none());
+        assert_eq!(orders.guess(3), [0; INLINE_PAIRS]);
         orders.set(&[2, 0, 1]);
-        assert_eq!(orders.get(3).map(|o| o[..3].to_vec()), Some(vec![2, 0, 1]));
-        // What a racing writer could leave: not a permutation, so not used.
-        orders.set(&[2, 2, 1]);
-        assert!(orders.get(3).is_none());
-        orders.set(&[0, 1, 2, 67]);
-        assert!(orders.get(4).is_none());
+        assert_eq!(orders.guess(3)[..4], [2, 0, 1, 0]);
+        assert_eq!(orders.guess(2), [0; INLINE_PAIRS]);
         let full: Vec<u8> = (0..INLINE_PAIRS as u8).rev().collect();
         orders.set(&full);
-        assert_eq!(orders.get(INLINE_PAIRS).map(|o| o.to_vec()), Some(full));
-        assert!(orders.get(INLINE_PAIRS + 1).is_none());
+        assert_eq!(orders.guess(INLINE_PAIRS).to_vec(), full);
+        // Past the last slot: nothing kept, zeros given.
+        orders.set(&[0; INLINE_PAIRS + 1]);
+        assert_eq!(orders.guess(INLINE_PAIRS + 1), [0; INLINE_PAIRS]);
     }
 
     #[test]
@@ -128,5 +114,7 @@ mod tests {
         // Two cycles (0 4 1) (2 5) and a fixed point 3.
         permute(&mut items, &[4, 0, 5, 3, 1, 2]);
         assert_eq!(items, [14, 10, 15, 13, 11, 12]);
+        // Not a permutation: it ends.
+        permute(&mut items, &[1, 1, 0, 3, 4, 5]);
     }
 }
