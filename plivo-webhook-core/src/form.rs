@@ -7,11 +7,12 @@
 //! UTF-8 with invalid sequences replaced by U+FFFD.
 //!
 //! A [`Form`] records where each key and value lies in the raw bytes; plain text is not
-//! copied. Text with `+` or `%` is decoded once, up front, into a buffer of the form's
-//! (inline for the first 256 bytes), so that sorting and hashing read decoded bytes. Past
-//! that room, ASCII text is decoded again each time it is compared or hashed instead, so
-//! verifying an ASCII callback allocates nothing. Text whose decoded bytes are not ASCII
-//! always goes to the buffer, with the lossy UTF-8 rule applied.
+//! copied. Text with `+` or `%` (or bytes that are not ASCII) is decoded once, up front,
+//! into an array of the form's (256 bytes), so that sorting and hashing read decoded
+//! bytes. Past that room, ASCII text is decoded again each time it is compared or hashed
+//! instead, so verifying an ASCII callback allocates nothing; other text goes to the
+//! heap. Decoded bytes that are not UTF-8 go to the heap too, with the lossy UTF-8 rule
+//! applied.
 
 use std::cmp::Ordering;
 
@@ -36,8 +37,8 @@ pub(crate) const MAX_FORM_BYTES: usize = 1 << 30;
 pub(crate) struct Form<'a> {
     raw: &'a [u8],
     entries: SmallVec<[Entry; INLINE_PAIRS]>,
-    /// Decoded text of escaped keys and values, back to back, each valid UTF-8.
-    decoded: SmallVec<[u8; DECODED_INLINE]>,
+    /// Decoded text of escaped keys and values, each valid UTF-8.
+    decoded: DecodedText,
 }
 
 /// One pair: plain old data, so building and sorting move 32 bytes, not strings.
@@ -232,11 +233,7 @@ impl<'a> Form<'a> {
         };
         let prefix = match key.kind {
             Kind::Plain => prefix_within(self.raw, key.start as usize, key.end as usize),
-            Kind::Decoded => prefix_of(
-                self.decoded
-                    .get(key.start as usize..key.end as usize)
-                    .unwrap_or_default(),
-            ),
+            Kind::Decoded => prefix_of(self.decoded.get(key.start as usize, key.end as usize)),
             Kind::Escaped => prefix_of_escaped(
                 self.raw
                     .get(key.start as usize..key.end as usize)
@@ -257,38 +254,22 @@ impl<'a> Form<'a> {
             };
         }
         let raw = self.raw.get(start..end).unwrap_or_default();
-        let at = self.decoded.len();
-        // Decoding never lengthens text, so within the capacity nothing is allocated.
-        if at + raw.len() > self.decoded.capacity() && decodes_to_ascii(raw) {
-            return Span {
-                start: start32,
-                end: end32,
-                kind: Kind::Escaped,
-            };
-        }
-        // The raw bytes make the room (one copy; `SmallVec::resize` writes byte by byte),
-        // then are decoded over, never lengthening.
-        self.decoded.extend_from_slice(raw);
-        let n = decode_into(raw, self.decoded.get_mut(at..).unwrap_or_default());
-        self.decoded.truncate(at + n);
-        if !self.decoded.get(at..).unwrap_or_default().is_ascii() {
-            self.make_lossy(at);
-        }
         // Positions fit: decoded text is at most three times `MAX_FORM_BYTES`.
+        let (at, n) = match self.decoded.push_inline(raw) {
+            Some(decoded) => decoded,
+            None if decodes_to_ascii(raw) => {
+                return Span {
+                    start: start32,
+                    end: end32,
+                    kind: Kind::Escaped,
+                }
+            }
+            None => self.decoded.push_heap(raw),
+        };
         Span {
             start: at as u32,
-            end: self.decoded.len() as u32,
+            end: (at + n) as u32,
             kind: Kind::Decoded,
-        }
-    }
-
-    /// Applies the lossy UTF-8 rule to the decoded text from `at`.
-    #[cold]
-    fn make_lossy(&mut self, at: usize) {
-        let text = self.decoded.get(at..).unwrap_or_default();
-        if let std::borrow::Cow::Owned(fixed) = String::from_utf8_lossy(text) {
-            self.decoded.truncate(at);
-            self.decoded.extend_from_slice(fixed.as_bytes());
         }
     }
 
@@ -420,7 +401,7 @@ impl<'a> Form<'a> {
                 _ => out[at..at + n].copy_from_slice(&self.raw[start..end]),
             },
             Kind::Escaped => return decode_into(&self.raw[start..end], &mut out[at..]),
-            Kind::Decoded => copy_short(&mut out[at..at + n], &self.decoded[start..end]),
+            Kind::Decoded => copy_short(&mut out[at..at + n], self.decoded.get(start, end)),
         }
         n
     }
@@ -474,7 +455,7 @@ impl<'a> Form<'a> {
 
 /// Orders two entries by decoded key, then value.
 #[inline(always)]
-fn compare(raw: &[u8], decoded: &[u8], a: &Entry, b: &Entry) -> Ordering {
+fn compare(raw: &[u8], decoded: &DecodedText, a: &Entry, b: &Entry) -> Ordering {
     // Most comparisons end here, on the first 8 bytes of two plain keys.
     match a.prefix.cmp(&b.prefix) {
         Ordering::Equal => compare_texts(raw, decoded, a, b),
@@ -484,11 +465,86 @@ fn compare(raw: &[u8], decoded: &[u8], a: &Entry, b: &Entry) -> Ordering {
 
 /// [`compare`] on the decoded texts.
 #[inline(never)]
-fn compare_texts(raw: &[u8], decoded: &[u8], a: &Entry, b: &Entry) -> Ordering {
+fn compare_texts(raw: &[u8], decoded: &DecodedText, a: &Entry, b: &Entry) -> Ordering {
     let text = |span: Span| Text::of(raw, decoded, span);
     text(a.key)
         .cmp(&text(b.key))
         .then_with(|| text(a.value).cmp(&text(b.value)))
+}
+
+/// Decoded text of escaped keys and values, back to back, each valid UTF-8: in an array
+/// of the form's while it fits, then on the heap. Positions from [`DECODED_INLINE`] up are
+/// on the heap; a piece is never split between the two.
+#[derive(Debug, Clone)]
+struct DecodedText {
+    inline: [u8; DECODED_INLINE],
+    /// Bytes used in `inline`.
+    len: usize,
+    heap: Vec<u8>,
+}
+
+impl Default for DecodedText {
+    fn default() -> Self {
+        DecodedText {
+            inline: [0; DECODED_INLINE],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+}
+
+impl DecodedText {
+    fn clear(&mut self) {
+        self.len = 0;
+        self.heap.clear();
+    }
+
+    /// Bytes held.
+    fn len(&self) -> usize {
+        self.len + self.heap.len()
+    }
+
+    /// The text at `start..end` (positions given by the `push` methods).
+    #[inline(always)]
+    fn get(&self, start: usize, end: usize) -> &[u8] {
+        let text = match start.checked_sub(DECODED_INLINE) {
+            None => self.inline.get(start..end),
+            Some(at) => self.heap.get(at..end - DECODED_INLINE),
+        };
+        text.unwrap_or_default()
+    }
+
+    /// Decodes `raw` into the array, if it has room: where, and how long. Decoding never
+    /// lengthens text, so `raw`'s length of room is enough. Text that decodes to bytes
+    /// that are not UTF-8 goes to the heap instead, with the lossy rule applied.
+    #[inline(always)]
+    fn push_inline(&mut self, raw: &[u8]) -> Option<(usize, usize)> {
+        let at = self.len;
+        let room = self.inline.get_mut(at..at + raw.len())?;
+        let n = decode_into(raw, room);
+        let text = room.get(..n).unwrap_or_default();
+        if !text.is_ascii() && std::str::from_utf8(text).is_err() {
+            return Some(self.push_heap(raw));
+        }
+        self.len = at + n;
+        Some((at, n))
+    }
+
+    /// Decodes `raw` onto the heap, applying the lossy UTF-8 rule: where, and how long.
+    #[cold]
+    fn push_heap(&mut self, raw: &[u8]) -> (usize, usize) {
+        let at = self.heap.len();
+        self.heap.extend_from_slice(raw);
+        let n = decode_into(raw, self.heap.get_mut(at..).unwrap_or_default());
+        self.heap.truncate(at + n);
+        if let std::borrow::Cow::Owned(fixed) =
+            String::from_utf8_lossy(self.heap.get(at..).unwrap_or_default())
+        {
+            self.heap.truncate(at);
+            self.heap.extend_from_slice(fixed.as_bytes());
+        }
+        (DECODED_INLINE + at, self.heap.len() - at)
+    }
 }
 
 /// Scanner state: the segment being read.
@@ -553,12 +609,12 @@ fn prefix_within(raw: &[u8], start: usize, end: usize) -> u64 {
 
 impl<'a> Text<'a> {
     #[inline(always)]
-    fn of(raw: &'a [u8], decoded: &'a [u8], span: Span) -> Self {
+    fn of(raw: &'a [u8], decoded: &'a DecodedText, span: Span) -> Self {
         let (start, end) = (span.start as usize, span.end as usize);
         match span.kind {
             Kind::Plain => Text::Plain { raw, start, end },
             Kind::Escaped => Text::Escaped(raw.get(start..end).unwrap_or_default()),
-            Kind::Decoded => Text::Decoded(decoded.get(start..end).unwrap_or_default()),
+            Kind::Decoded => Text::Decoded(decoded.get(start, end)),
         }
     }
 
@@ -1010,6 +1066,26 @@ mod tests {
             String::from_utf8_lossy(&fast),
             String::from_utf8_lossy(&naive)
         );
+    }
+
+    #[test]
+    fn decoded_text_past_the_array_goes_to_the_heap() {
+        // Text that is not ASCII and does not fit in the array (`é` a hundred times, 200
+        // bytes, after 100 bytes of it), text that is not UTF-8 (lossy, on the heap even
+        // when short), and ASCII that no longer fits (decoded when read).
+        let raw = format!(
+            "b={}&a={}&c=%FF%41&d={}&e=%C3%A9",
+            "%C3%A9".repeat(50),
+            "%C3%A9".repeat(100),
+            "%41+".repeat(100)
+        );
+        let (fast, naive) = fast_and_naive(&raw);
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&naive)
+        );
+        let form = Form::parse(raw.as_bytes());
+        assert!(form.decoded.len > 0 && !form.decoded.heap.is_empty());
     }
 
     #[test]
