@@ -289,15 +289,15 @@ impl<'a> Form<'a> {
     /// itself), so its `n` indices, each below `n`, are a permutation, and a sorted one.
     /// A form with two equal pairs is sorted afresh each time.
     pub(crate) fn sort_remembering(&mut self, orders: &Orders) {
+        let n = self.entries.len();
+        if n > INLINE_PAIRS {
+            return self.sort();
+        }
         let Form {
             raw,
             entries,
             decoded,
         } = self;
-        let n = entries.len();
-        if n > INLINE_PAIRS {
-            return entries.sort_unstable_by(|a, b| compare(raw, decoded, a, b));
-        }
         let guess = orders.guess(n);
         let guess = guess.get(..n).unwrap_or_default();
         let mut previous: Option<&Entry> = None;
@@ -509,7 +509,7 @@ impl DecodedText {
     fn get(&self, start: usize, end: usize) -> &[u8] {
         let text = match start.checked_sub(DECODED_INLINE) {
             None => self.inline.get(start..end),
-            Some(at) => self.heap.get(at..end - DECODED_INLINE),
+            Some(at) => self.heap.get(at..end.saturating_sub(DECODED_INLINE)),
         };
         text.unwrap_or_default()
     }
