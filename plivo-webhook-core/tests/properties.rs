@@ -211,3 +211,36 @@ fn replay_key_is_the_digest_of_nonce_and_matching_header() {
         key_of("MAIN_ACCOUNT_TOKEN_0123", nonce)
     );
 }
+
+/// One verifier shared by threads that verify callbacks of the same size in different
+/// orders at once: the remembered sort order of that size is rewritten and read
+/// concurrently, and every authentic callback still verifies, every forged one fails.
+#[test]
+fn threads_sharing_a_verifier_agree_whatever_order_each_remembers() {
+    let url = "https://example.com/status";
+    let verifier = verifier();
+    let signer = Signer::new(TOKEN);
+    let orders: [&[u8]; 4] = [
+        b"Status=delivered&From=14155550100&To=14155550123&Units=1&Type=sms&MessageUUID=a",
+        b"MessageUUID=b&Type=mms&Units=2&To=14155550123&From=14155550100&Status=sent",
+        b"To=1&Status=failed&MessageUUID=c&From=2&Units=3&Type=sms",
+        b"Units=1&Units=2&Status=queued&MessageUUID=d&To=3&From=4",
+    ];
+    std::thread::scope(|scope| {
+        for thread in 0..4 {
+            let (verifier, signer) = (&verifier, &signer);
+            scope.spawn(move || {
+                for i in 0..2_000 {
+                    let body = orders[(thread + i) % orders.len()];
+                    let signed = signer.sign("POST", url, body);
+                    let headers = signed.headers();
+                    let request = CallbackRequest::with_public_url("POST", url, &headers, body);
+                    assert!(verifier.check(&request).is_ok(), "{thread} {i}");
+                    let forged = orders[(thread + i + 1) % orders.len()];
+                    let request = CallbackRequest::with_public_url("POST", url, &headers, forged);
+                    assert!(verifier.check(&request).is_err(), "{thread} {i}");
+                }
+            });
+        }
+    });
+}
