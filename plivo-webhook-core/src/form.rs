@@ -300,20 +300,7 @@ impl<'a> Form<'a> {
         } = self;
         let guess = orders.guess(n);
         let guess = guess.get(..n).unwrap_or_default();
-        let mut previous: Option<&Entry> = None;
-        let mut sorted = true;
-        for &i in guess {
-            let Some(next) = entries.get(usize::from(i)) else {
-                sorted = false;
-                break;
-            };
-            if previous.is_some_and(|p| compare(raw, decoded, p, next) != Ordering::Less) {
-                sorted = false;
-                break;
-            }
-            previous = Some(next);
-        }
-        if sorted {
+        if sorts_strictly(raw, decoded, entries, guess) {
             return permute(entries, guess);
         }
         let entry = |i: u8| &entries[usize::from(i)];
@@ -461,6 +448,22 @@ fn compare(raw: &[u8], decoded: &DecodedText, a: &Entry, b: &Entry) -> Ordering 
         Ordering::Equal => compare_texts(raw, decoded, a, b),
         order => order,
     }
+}
+
+/// Whether `order` (indices into `entries`) puts every entry strictly before the next.
+#[inline(always)]
+fn sorts_strictly(raw: &[u8], decoded: &DecodedText, entries: &[Entry], order: &[u8]) -> bool {
+    let mut previous: Option<&Entry> = None;
+    for &i in order {
+        let Some(next) = entries.get(usize::from(i)) else {
+            return false;
+        };
+        if previous.is_some_and(|p| compare(raw, decoded, p, next) != Ordering::Less) {
+            return false;
+        }
+        previous = Some(next);
+    }
+    true
 }
 
 /// [`compare`] on the decoded texts.

@@ -114,7 +114,10 @@ mod tests {
         // Two cycles (0 4 1) (2 5) and a fixed point 3.
         permute(&mut items, &[4, 0, 5, 3, 1, 2]);
         assert_eq!(items, [14, 10, 15, 13, 11, 12]);
-        // Not a permutation: it ends.
+        // Not a permutation (1 twice, 2 missing): it ends, with the items it had.
+        let before = items;
         permute(&mut items, &[1, 1, 0, 3, 4, 5]);
+        assert!(items.iter().all(|item| before.contains(item)), "{items:?}");
+        assert_eq!(items[3..], before[3..]);
     }
 }
