@@ -125,3 +125,80 @@ async fn replay_protection_shared_through_postgres() {
         replies[1]
     );
 }
+
+/// Another instance's transaction holds the advisory lock of a message and writes its
+/// state: the receiver's batch waits for that lock, then reads what the transaction
+/// committed (a `sent` arriving after a committed `delivered` stays out of order), and
+/// once idle it holds no lock that would make other instances wait.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set DATABASE_URL and run with --include-ignored (CI does)"]
+async fn postgres_batches_wait_for_another_instance_and_then_read_its_write() {
+    use sqlx::Connection;
+    for bin in RECEIVERS {
+        let url = postgres_schema("locks").await;
+        let server = Server::start(bin, &url, &[]);
+        let id = uuid();
+        let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(&id)
+            .execute(&mut other)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO messages (message_uuid, status, status_rank, updated_at) VALUES ($1, 'delivered', $2, 0)",
+        )
+        .bind(&id)
+        .bind(i32::from(plivo_webhook_core::Status::Delivered.precedence()))
+        .execute(&mut other)
+        .await
+        .unwrap();
+
+        let body = status_body(&id, "sent", 2, "");
+        let base = server.base.clone();
+        let late = tokio::spawn(async move {
+            let signed = plivo_webhook_core::testing::Signer::new(TOKEN).sign(
+                "POST",
+                &format!("{BASE}/api/plivo/status"),
+                body.as_bytes(),
+            );
+            let mut request = client().post(format!("{base}/api/plivo/status")).body(body);
+            for (name, value) in signed.headers() {
+                request = request.header(name, value);
+            }
+            request.send().await.unwrap().status().as_u16()
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(
+            !late.is_finished(),
+            "{bin}: the batch did not wait for the lock"
+        );
+        sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+        assert_eq!(late.await.unwrap(), 200, "{bin}");
+
+        let message = status_of(&server, &id).await.1;
+        assert_eq!(message["status"], "delivered", "{bin}: {message}");
+        let events = message["events"].as_array().unwrap();
+        assert_eq!(events.len(), 1, "{bin}: {message}");
+        assert_eq!(events[0]["out_of_order"], true, "{bin}: {message}");
+
+        // Idle, the writer releases its locks: another instance can take this message's.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let taken: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
+                    .bind(&id)
+                    .fetch_one(&mut other)
+                    .await
+                    .unwrap();
+            if taken {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{bin}: the idle writer still holds the message's lock"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}

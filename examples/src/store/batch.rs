@@ -20,6 +20,10 @@ const MAX_BATCH: usize = 128;
 pub(crate) trait BatchWrite: Send + 'static {
     /// Records the events, in order, and returns one outcome per event.
     async fn write(&mut self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error>;
+
+    /// Called when the queue is empty, before the writer waits for the next batch
+    /// (releases what a writer may hold between batches).
+    async fn idle(&mut self) {}
 }
 
 /// A status event waiting for a writer, and where to send its outcome.
@@ -96,7 +100,13 @@ fn spawn_thread(
 
 async fn run(mut writer: impl BatchWrite, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.lock().await.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        if queue.lock().await.is_empty() {
+            writer.idle().await;
+        }
+        if queue.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            break;
+        }
         let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
         match writer.write(&events).await {
             Ok(outcomes) => {

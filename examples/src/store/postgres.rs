@@ -1,10 +1,10 @@
 //! PostgreSQL (sqlx, pooled): for several receiver instances sharing one database.
 //!
-//! Events are written in batches (group commit), one transaction each: the batch takes a
-//! transaction-scoped advisory lock per message UUID, so concurrent events of one message
-//! are decided one after the other across all instances, and the unique `dedupe_key`
-//! keeps retries out. The batch writer runs on a thread of its own with a connection of
-//! its own; everything else uses the pool.
+//! Events are written in batches (group commit), one statement each: the batch writer
+//! holds an advisory lock per message UUID while it reads, decides and writes, so
+//! concurrent events of one message are decided one after the other across all instances,
+//! and the unique `dedupe_key` keeps retries out. The batch writer runs on a thread of its
+//! own with a connection of its own; everything else uses the pool.
 
 use std::str::FromStr;
 
@@ -28,7 +28,7 @@ pub struct PostgresStore {
 }
 
 /// Transactions written at once per instance, each by a writer on a thread of its own
-/// ([`Place::Threads`]). A batch is five round trips to PostgreSQL; on the server's
+/// ([`Place::Threads`]). A batch was five round trips to PostgreSQL (two now); on the server's
 /// runtime each of them waited for its turn behind the HTTP tasks. Measured on an AMD EPYC
 /// VM with 2 cores (32 connections, alternating 5 s runs on fresh schemas, the connection
 /// kept between batches in both cases): axum receiver 8,220-8,384 req/s on the server's
@@ -42,7 +42,10 @@ pub struct PostgresStore {
 /// runs each on fresh schemas, alternating; req/s and PostgreSQL's CPU in cores): 1 writer
 /// 3,224-3,511 and 0.43-0.45; 2 writers 2,744-3,249 and 0.54-0.58; 4 writers 2,651-2,899
 /// and 0.74-0.80. (An earlier machine measured 1 to 4 writers within its noise,
-/// 7,800-10,400 req/s, and 8 worse.)
+/// 7,800-10,400 req/s, and 8 worse.) With two round trips per batch, on a faster AMD EPYC
+/// VM (4 s runs, 32 connections): actix 12,885 and 13,882 req/s with 1 writer, 12,161 and
+/// 13,141 with 2; axum 10,329 and 11,833 against 12,763 and 13,635; PostgreSQL's CPU per
+/// callback 44-49 µs with 1 writer, 54-64 µs with 2.
 const WRITERS: usize = 1;
 
 /// The start of the batch writer's `application_name` in `pg_stat_activity`, which is
@@ -108,14 +111,23 @@ impl PostgresStore {
     }
 }
 
-/// One transaction for a batch, in five round trips whatever its size, on the writer's own
-/// connection (kept between batches: one taken from the pool would be tested with a sixth
-/// round trip first): `BEGIN`; advisory locks on the batch's message UUIDs, taken in one
-/// global order (sorted hashes), so that batches of several instances serialise per
-/// message without deadlocking; one read of what is stored (after the locks, so under
-/// `READ COMMITTED` it sees every commit that held them before); the rules applied in
-/// memory ([`plan`]); one statement writing the new events and the changed messages;
-/// `COMMIT`.
+/// One batch in two round trips whatever its size, on the writer's own connection (kept
+/// between batches: one taken from the pool would be tested with a third round trip
+/// first):
+/// 1. `plivo_lock_and_read` (migration 0003) releases the session advisory locks of the
+///    writer's previous batch, takes one per message UUID of this batch, in one global
+///    order (sorted hashes) so that the writers of several instances serialise per message
+///    without deadlocking, and then reads what is stored (with a snapshot taken after the
+///    locks, so under `READ COMMITTED` it sees every write committed by whoever held them
+///    before);
+/// 2. the rules are applied in memory ([`plan`]), and one statement writes the new events
+///    and the changed messages. Outside an explicit transaction that statement commits on
+///    its own, all or nothing, and is durable when it returns.
+///
+/// The locks are session locks, held past that commit until the next batch or until
+/// [`PostgresWriter::idle`] releases them, so an instance that takes one after this batch
+/// reads what it wrote. Transaction-scoped locks would need `BEGIN` and `COMMIT`, two more
+/// round trips per batch.
 async fn write_batch(
     conn: &mut PgConnection,
     events: &[&NewEvent],
@@ -124,26 +136,13 @@ async fn write_batch(
     uuids.sort_unstable();
     uuids.dedup();
     let keys: Vec<&str> = events.iter().map(|e| e.dedupe_key.as_str()).collect();
-    let mut tx = conn.begin().await?;
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(h) FROM
-         (SELECT DISTINCT hashtextextended(u, 0) AS h FROM UNNEST($1::TEXT[]) AS u ORDER BY h) AS locks",
-    )
-    .bind(&uuids)
-    .execute(&mut *tx)
-    .await?;
+    let rows = sqlx::query_as::<_, StoredRow>("SELECT * FROM plivo_lock_and_read($1, $2)")
+        .bind(&uuids)
+        .bind(&keys)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut states = HashMap::new();
     let mut seen = HashSet::new();
-    let rows = sqlx::query_as::<_, StoredRow>(
-        "SELECT 1::BIGINT AS kind, message_uuid AS key, status, status_rank, error_code, updated_at, failure_notified
-         FROM messages WHERE message_uuid = ANY($1)
-         UNION ALL
-         SELECT 0, dedupe_key, NULL, NULL, NULL, NULL, NULL FROM message_events WHERE dedupe_key = ANY($2)",
-    )
-    .bind(&uuids)
-    .bind(&keys)
-    .fetch_all(&mut *tx)
-    .await?;
     absorb(rows, &mut seen, &mut states);
     let Plan {
         outcomes,
@@ -151,9 +150,8 @@ async fn write_batch(
         dirty,
     } = plan(events, states, seen);
     if !new_events.is_empty() || !dirty.is_empty() {
-        write_plan(&mut tx, &new_events, &dirty).await?;
+        write_plan(conn, &new_events, &dirty).await?;
     }
-    tx.commit().await?;
     Ok(outcomes)
 }
 
@@ -161,7 +159,7 @@ async fn write_batch(
 /// depend on the batch (columns as arrays, `UNNEST`ed): it is prepared once per connection,
 /// where a `VALUES` list per batch size would be parsed and planned again and again.
 async fn write_plan(
-    tx: &mut sqlx::PgConnection,
+    conn: &mut PgConnection,
     new_events: &[(&NewEvent, bool)],
     dirty: &[(String, State)],
 ) -> Result<(), sqlx::Error> {
@@ -195,7 +193,7 @@ async fn write_plan(
     .bind(dirty.iter().map(|(_, s)| s.error_code.as_deref()).collect::<Vec<_>>())
     .bind(dirty.iter().map(|(_, s)| s.updated_at).collect::<Vec<_>>())
     .bind(dirty.iter().map(|(_, s)| s.current.notified).collect::<Vec<_>>())
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -203,11 +201,21 @@ async fn write_plan(
 /// The PostgreSQL side of the group commit: one per writer thread, with a connection of
 /// its own, opened on that thread's runtime and kept between batches (not taken from
 /// the pool, which would test it with a round trip before each batch). After an error it
-/// is closed, mid-transaction or broken, and the next batch opens a new one.
+/// is closed, mid-batch or broken (which also releases its locks), and the next batch
+/// opens a new one.
 #[derive(Debug)]
 struct PostgresWriter {
     options: PgConnectOptions,
     conn: Option<PgConnection>,
+}
+
+impl PostgresWriter {
+    /// Closes the connection after an error.
+    async fn close(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let _ = tokio::time::timeout(STORE_TIMEOUT, conn.close()).await;
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -230,11 +238,22 @@ impl BatchWrite for PostgresWriter {
         };
         let written = write_batch(conn, events).await;
         if written.is_err() {
-            if let Some(conn) = self.conn.take() {
-                let _ = tokio::time::timeout(STORE_TIMEOUT, conn.close()).await;
-            }
+            self.close().await;
         }
         written
+    }
+
+    /// Releases the last batch's locks while no batch waits, so that other instances do
+    /// not wait for a writer with nothing to do.
+    async fn idle(&mut self) {
+        let Some(conn) = &mut self.conn else { return };
+        let released = sqlx::query("SELECT pg_advisory_unlock_all()")
+            .execute(&mut *conn)
+            .await;
+        if let Err(err) = released {
+            tracing::warn!(error = %err, "cannot release the batch writer's locks; reconnecting");
+            self.close().await;
+        }
     }
 }
 
