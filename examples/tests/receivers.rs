@@ -421,7 +421,24 @@ async fn postgres_generic_plans_use_the_indexes() {
     let plan = plan.join("\n");
     assert!(!plan.contains("Seq Scan"), "{plan}");
     assert!(plan.contains("messages_pkey"), "{plan}");
-    assert!(plan.contains("message_events_dedupe_key_key"), "{plan}");
+    assert!(plan.contains("message_events_pkey"), "{plan}");
+    // A message's timeline: one range of the dedupe keys, which start with its UUID.
+    sqlx::query(
+        "PREPARE timeline(TEXT) AS
+         SELECT status FROM message_events
+         WHERE dedupe_key >= $1 || '|' AND dedupe_key < $1 || '}' AND message_uuid = $1 ORDER BY id",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar("EXPLAIN EXECUTE timeline('u')")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+    assert!(plan.contains("Index Cond"), "{plan}");
+    assert!(plan.contains("message_events_pkey"), "{plan}");
 }
 
 #[tokio::test]

@@ -322,7 +322,9 @@ impl CallbackStore for PostgresStore {
                 return Ok(None);
             };
             let events = sqlx::query_as::<_, EventRow>(
-                "SELECT status, error_code, sequence, received_at, out_of_order FROM message_events WHERE message_uuid = $1 ORDER BY id",
+                // Through the primary key: each dedupe key starts with the UUID and `|`.
+                "SELECT status, error_code, sequence, received_at, out_of_order FROM message_events
+                 WHERE dedupe_key >= $1 || '|' AND dedupe_key < $1 || '}' AND message_uuid = $1 ORDER BY id",
             )
             .bind(message_uuid)
             .fetch_all(&self.pool)
