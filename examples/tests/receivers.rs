@@ -408,8 +408,8 @@ async fn postgres_generic_plans_use_the_indexes() {
     .unwrap();
     sqlx::query(
         "PREPARE stored(TEXT[], TEXT[]) AS
-         SELECT message_uuid FROM messages WHERE message_uuid = ANY($1)
-         UNION ALL SELECT dedupe_key FROM message_events WHERE dedupe_key = ANY($2)",
+         SELECT m.message_uuid FROM UNNEST($1) AS u JOIN messages AS m ON m.message_uuid = u
+         UNION ALL SELECT e.dedupe_key FROM UNNEST($2) AS k JOIN message_events AS e ON e.dedupe_key = k",
     )
     .execute(&mut *conn)
     .await
