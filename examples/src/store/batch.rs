@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use plivo_webhook_core::{Error, EventOutcome};
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::{unavailable, NewEvent};
@@ -58,13 +59,13 @@ impl Batcher {
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..writers.max(1) {
             if place == Place::Threads {
-                match spawn_thread(i, make(), queue.clone()) {
+                match spawn_thread(i, make(), queue.clone(), server_runtime()) {
                     Ok(()) => continue,
                     // Not fatal: the writer runs on the server's runtime instead.
                     Err(err) => tracing::warn!(error = %err, "cannot start a writer thread"),
                 }
             }
-            tokio::spawn(run(make(), queue.clone()));
+            tokio::spawn(run(make(), queue.clone(), None));
         }
         Batcher { jobs }
     }
@@ -88,17 +89,40 @@ fn spawn_thread(
     i: usize,
     writer: impl BatchWrite,
     queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+    replies: Option<Handle>,
 ) -> Result<(), std::io::Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     std::thread::Builder::new()
         .name(format!("batch-writer-{i}"))
-        .spawn(move || runtime.block_on(run(writer, queue)))?;
+        .spawn(move || runtime.block_on(run(writer, queue, replies)))?;
     Ok(())
 }
 
-async fn run(mut writer: impl BatchWrite, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+/// The server's runtime, if it is tokio's multi-threaded one: a writer thread then hands a
+/// batch's replies to one task there, woken once, instead of waking each caller's task
+/// from outside the runtime. (On a single-threaded runtime per worker, as actix-web runs,
+/// the callers are spread over several runtimes and are woken directly.)
+fn server_runtime() -> Option<Handle> {
+    Handle::try_current()
+        .ok()
+        .filter(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread)
+}
+
+/// Sends each job its outcome.
+fn reply(jobs: impl Iterator<Item = (Job, Result<EventOutcome, Error>)>) {
+    for (job, outcome) in jobs {
+        // The caller may have gone (its request timed out); the outcome stands.
+        let _ = job.reply.send(outcome);
+    }
+}
+
+async fn run(
+    mut writer: impl BatchWrite,
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+    replies: Option<Handle>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         if queue.lock().await.is_empty() {
@@ -108,18 +132,16 @@ async fn run(mut writer: impl BatchWrite, queue: Arc<Mutex<mpsc::Receiver<Job>>>
             break;
         }
         let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
-        match writer.write(&events).await {
-            Ok(outcomes) => {
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
-                }
+        let outcomes: Vec<Result<EventOutcome, Error>> = match writer.write(&events).await {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(err) => vec![Err(unavailable("record status", &err)); batch.len()],
+        };
+        match &replies {
+            Some(runtime) => {
+                let jobs = std::mem::take(&mut batch);
+                runtime.spawn(async move { reply(jobs.into_iter().zip(outcomes)) });
             }
-            Err(err) => {
-                let err = unavailable("record status", &err);
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(err.clone()));
-                }
-            }
+            None => reply(batch.drain(..).zip(outcomes)),
         }
     }
 }
