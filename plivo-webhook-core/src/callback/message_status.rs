@@ -1,8 +1,8 @@
 //! Outbound message status callbacks (the `url` of Send Message).
 
 use super::{
-    amount, keep, number, put, read_fields, required, time, Amount, ErrorCode, Extra, FromParams,
-    Status, Text, Timestamp,
+    amount, keep, number, put, read_fields, time, Amount, ErrorCode, Extra, FromParams, Status,
+    Text, Timestamp,
 };
 use crate::error::Error;
 use crate::params::Params;
@@ -135,7 +135,9 @@ impl FromParams for MessageStatus {
         let mut from = None;
         let mut to = None;
         let mut status = None;
-        let mut s = MessageStatus {
+        // Built where it is returned: a `MessageStatus` is about 1 KiB, and moving it out of
+        // a local into the `Result` cost a copy of it.
+        let mut out = Ok(MessageStatus {
             message_uuid: Text::default(),
             from: Text::default(),
             to: Text::default(),
@@ -160,7 +162,8 @@ impl FromParams for MessageStatus {
             conversation_origin: None,
             conversation_expiration: None,
             extra: Extra::new(),
-        };
+        });
+        let Ok(s) = &mut out else { return out };
         read_fields(params, &mut s.extra, |extra, key, value| match key {
             "MessageUUID" => put(&mut message_uuid, value),
             "From" => put(&mut from, value),
@@ -187,16 +190,66 @@ impl FromParams for MessageStatus {
             "ConversationExpirationTimestamp" => time(&mut s.conversation_expiration, value),
             _ => keep(extra, key, value),
         });
-        s.message_uuid = required(message_uuid, KIND, "MessageUUID")?;
-        s.from = required(from, KIND, "From")?;
-        s.to = required(to, KIND, "To")?;
-        let Some(status) = status else {
-            return Err(Error::MissingField {
-                kind: KIND,
-                field: "Status",
-            });
-        };
-        s.status = Status::parse(status);
-        Ok(s)
+        let missing = |field| Err(Error::MissingField { kind: KIND, field });
+        match (message_uuid, from, to, status) {
+            (Some(message_uuid), Some(from), Some(to), Some(status)) => {
+                s.message_uuid = message_uuid;
+                s.from = from;
+                s.to = to;
+                s.status = Status::parse(status);
+                out
+            }
+            (None, ..) => missing("MessageUUID"),
+            (_, None, ..) => missing("From"),
+            (_, _, None, _) => missing("To"),
+            (.., None) => missing("Status"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = "MessageUUID=u&From=a&To=b&Status=sent&Units=1";
+
+    #[test]
+    fn names_the_first_missing_required_field() {
+        for field in ["MessageUUID", "From", "To", "Status"] {
+            let without: Vec<&str> = FULL
+                .split('&')
+                .filter(|pair| !pair.starts_with(&format!("{field}=")))
+                .collect();
+            let emptied = FULL.replace(&format!("{field}="), &format!("{field}=&X="));
+            for body in [without.join("&"), emptied] {
+                let err = MessageStatus::from_params(&Params::decode(body.as_bytes()));
+                assert!(
+                    matches!(err, Err(Error::MissingField { kind: "message status", field: f }) if f == field),
+                    "{body}: {err:?}"
+                );
+            }
+        }
+        let err = MessageStatus::from_params(&Params::decode(b"Units=1"));
+        assert!(
+            matches!(
+                err,
+                Err(Error::MissingField {
+                    field: "MessageUUID",
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        let status = MessageStatus::from_params(&Params::decode(FULL.as_bytes())).unwrap();
+        assert_eq!(
+            (
+                &*status.message_uuid,
+                &*status.from,
+                &*status.to,
+                status.units
+            ),
+            ("u", "a", "b", Some(1))
+        );
+        assert_eq!(status.status, Status::Sent);
     }
 }
