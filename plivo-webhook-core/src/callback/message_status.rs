@@ -1,8 +1,8 @@
 //! Outbound message status callbacks (the `url` of Send Message).
 
 use super::{
-    amount, keep, number, put, read_fields, time, Amount, ErrorCode, Extra, FromParams, Status,
-    Text, Timestamp,
+    amount, keep, number, put, read_fields, required, time, Amount, ErrorCode, Extra, FromParams,
+    Status, Text, Timestamp,
 };
 use crate::error::Error;
 use crate::params::Params;
@@ -135,9 +135,7 @@ impl FromParams for MessageStatus {
         let mut from = None;
         let mut to = None;
         let mut status = None;
-        // Built where it is returned: a `MessageStatus` is about 1 KiB, and moving it out of
-        // a local into the `Result` cost a copy of it.
-        let mut out = Ok(MessageStatus {
+        let mut s = MessageStatus {
             message_uuid: Text::default(),
             from: Text::default(),
             to: Text::default(),
@@ -162,8 +160,7 @@ impl FromParams for MessageStatus {
             conversation_origin: None,
             conversation_expiration: None,
             extra: Extra::new(),
-        });
-        let Ok(s) = &mut out else { return out };
+        };
         read_fields(params, &mut s.extra, |extra, key, value| match key {
             "MessageUUID" => put(&mut message_uuid, value),
             "From" => put(&mut from, value),
@@ -190,20 +187,17 @@ impl FromParams for MessageStatus {
             "ConversationExpirationTimestamp" => time(&mut s.conversation_expiration, value),
             _ => keep(extra, key, value),
         });
-        let missing = |field| Err(Error::MissingField { kind: KIND, field });
-        match (message_uuid, from, to, status) {
-            (Some(message_uuid), Some(from), Some(to), Some(status)) => {
-                s.message_uuid = message_uuid;
-                s.from = from;
-                s.to = to;
-                s.status = Status::parse(status);
-                out
-            }
-            (None, ..) => missing("MessageUUID"),
-            (_, None, ..) => missing("From"),
-            (_, _, None, _) => missing("To"),
-            (.., None) => missing("Status"),
-        }
+        s.message_uuid = required(message_uuid, KIND, "MessageUUID")?;
+        s.from = required(from, KIND, "From")?;
+        s.to = required(to, KIND, "To")?;
+        let Some(status) = status else {
+            return Err(Error::MissingField {
+                kind: KIND,
+                field: "Status",
+            });
+        };
+        s.status = Status::parse(status);
+        Ok(s)
     }
 }
 
