@@ -406,39 +406,40 @@ async fn postgres_generic_plans_use_the_indexes() {
     .execute(&mut *conn)
     .await
     .unwrap();
-    sqlx::query(
+    // The batch's read (as `plivo_lock_and_read` makes it).
+    let plan = generic_plan(
+        &mut conn,
         "PREPARE stored(TEXT[], TEXT[]) AS
          SELECT m.message_uuid FROM UNNEST($1) AS u JOIN messages AS m ON m.message_uuid = u
          UNION ALL SELECT e.dedupe_key FROM UNNEST($2) AS k JOIN message_events AS e ON e.dedupe_key = k",
+        "EXECUTE stored('{a,b}', '{c}')",
     )
-    .execute(&mut *conn)
-    .await
-    .unwrap();
-    let plan: Vec<String> = sqlx::query_scalar("EXPLAIN EXECUTE stored('{a,b}', '{c}')")
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap();
-    let plan = plan.join("\n");
+    .await;
     assert!(!plan.contains("Seq Scan"), "{plan}");
     assert!(plan.contains("messages_pkey"), "{plan}");
     assert!(plan.contains("message_events_pkey"), "{plan}");
     // A message's timeline: one range of the dedupe keys, which start with its UUID.
-    sqlx::query(
+    let plan = generic_plan(
+        &mut conn,
         "PREPARE timeline(TEXT) AS
          SELECT status FROM message_events
          WHERE dedupe_key >= $1 || '|' AND dedupe_key < $1 || '}' AND message_uuid = $1 ORDER BY id",
+        "EXECUTE timeline('u')",
     )
-    .execute(&mut *conn)
-    .await
-    .unwrap();
-    let plan: Vec<String> = sqlx::query_scalar("EXPLAIN EXECUTE timeline('u')")
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap();
-    let plan = plan.join("\n");
+    .await;
     assert!(!plan.contains("Seq Scan"), "{plan}");
     assert!(plan.contains("Index Cond"), "{plan}");
     assert!(plan.contains("message_events_pkey"), "{plan}");
+}
+
+/// Prepares a statement on a store connection and explains one execution of it.
+async fn generic_plan(conn: &mut sqlx::PgConnection, prepare: &str, execute: &str) -> String {
+    sqlx::query(prepare).execute(&mut *conn).await.unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {execute}"))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    plan.join("\n")
 }
 
 #[tokio::test]

@@ -38,19 +38,7 @@ async fn two_instances_share_one_postgres() {
     let servers = [&a, &b];
     let mut tasks = Vec::new();
     for (i, (_, body)) in sends.into_iter().enumerate() {
-        let base = servers[i % 2].base.clone();
-        tasks.push(tokio::spawn(async move {
-            let signed = plivo_webhook_core::testing::Signer::new(TOKEN).sign(
-                "POST",
-                &format!("{BASE}/api/plivo/status"),
-                body.as_bytes(),
-            );
-            let mut request = client().post(format!("{base}/api/plivo/status")).body(body);
-            for (name, value) in signed.headers() {
-                request = request.header(name, value);
-            }
-            request.send().await.unwrap().status().as_u16()
-        }));
+        tasks.push(spawn_status(servers[i % 2].base.clone(), body));
     }
     for task in tasks {
         assert_eq!(task.await.unwrap(), 200);
@@ -154,20 +142,7 @@ async fn postgres_batches_wait_for_another_instance_and_then_read_its_write() {
         .await
         .unwrap();
 
-        let body = status_body(&id, "sent", 2, "");
-        let base = server.base.clone();
-        let late = tokio::spawn(async move {
-            let signed = plivo_webhook_core::testing::Signer::new(TOKEN).sign(
-                "POST",
-                &format!("{BASE}/api/plivo/status"),
-                body.as_bytes(),
-            );
-            let mut request = client().post(format!("{base}/api/plivo/status")).body(body);
-            for (name, value) in signed.headers() {
-                request = request.header(name, value);
-            }
-            request.send().await.unwrap().status().as_u16()
-        });
+        let late = spawn_status(server.base.clone(), status_body(&id, "sent", 2, ""));
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         assert!(
             !late.is_finished(),

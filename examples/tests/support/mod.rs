@@ -142,6 +142,21 @@ pub async fn post_signed(server: &Server, path: &str, body: &str, token: &str) -
     (status, response.text().await.unwrap_or_default())
 }
 
+/// Sends a signed status callback to the receiver at `base` on a task of its own (so that
+/// many can be in flight, or one can be watched while it waits); the task gives the HTTP
+/// status.
+pub fn spawn_status(base: String, body: String) -> tokio::task::JoinHandle<u16> {
+    tokio::spawn(async move {
+        let signed =
+            Signer::new(TOKEN).sign("POST", &format!("{BASE}/api/plivo/status"), body.as_bytes());
+        let mut request = client().post(format!("{base}/api/plivo/status")).body(body);
+        for (name, value) in signed.headers() {
+            request = request.header(name, value);
+        }
+        request.send().await.unwrap().status().as_u16()
+    })
+}
+
 /// Sends a signed GET callback (parameters in the query).
 pub async fn get_signed(server: &Server, path: &str, query: &str) -> (u16, String) {
     let signed = Signer::new(TOKEN).sign("GET", &format!("{BASE}{path}?{query}"), b"");
