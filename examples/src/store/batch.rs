@@ -110,11 +110,20 @@ fn server_runtime() -> Option<Handle> {
         .filter(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread)
 }
 
-/// Sends each job its outcome.
-fn reply(jobs: impl Iterator<Item = (Job, Result<EventOutcome, Error>)>) {
-    for (job, outcome) in jobs {
-        // The caller may have gone (its request timed out); the outcome stands.
-        let _ = job.reply.send(outcome);
+/// Sends each job its outcome: the batch's, or its error when the batch failed.
+fn reply(jobs: impl IntoIterator<Item = Job>, written: Result<Vec<EventOutcome>, Error>) {
+    // A caller may have gone (its request timed out); the outcome stands.
+    match written {
+        Ok(outcomes) => {
+            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                let _ = job.reply.send(Ok(outcome));
+            }
+        }
+        Err(err) => {
+            for job in jobs {
+                let _ = job.reply.send(Err(err.clone()));
+            }
+        }
     }
 }
 
@@ -132,16 +141,16 @@ async fn run(
             break;
         }
         let events: Vec<&NewEvent> = batch.iter().map(|job| &job.event).collect();
-        let outcomes: Vec<Result<EventOutcome, Error>> = match writer.write(&events).await {
-            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(err) => vec![Err(unavailable("record status", &err)); batch.len()],
-        };
+        let written = writer
+            .write(&events)
+            .await
+            .map_err(|err| unavailable("record status", &err));
         match &replies {
             Some(runtime) => {
                 let jobs = std::mem::take(&mut batch);
-                runtime.spawn(async move { reply(jobs.into_iter().zip(outcomes)) });
+                runtime.spawn(async move { reply(jobs, written) });
             }
-            None => reply(batch.drain(..).zip(outcomes)),
+            None => reply(batch.drain(..), written),
         }
     }
 }

@@ -125,7 +125,7 @@ impl PostgresStore {
 ///    its own, all or nothing, and is durable when it returns.
 ///
 /// The locks are session locks, held past that commit until the next batch or until
-/// [`PostgresWriter::idle`] releases them, so an instance that takes one after this batch
+/// [`BatchWrite::idle`] releases them, so an instance that takes one after this batch
 /// reads what it wrote. Transaction-scoped locks would need `BEGIN` and `COMMIT`, two more
 /// round trips per batch.
 async fn write_batch(
