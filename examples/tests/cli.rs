@@ -297,6 +297,142 @@ fn send_counts_a_silent_server_as_an_error() {
     assert!(stdout(&output).contains("no answer"), "{output:?}");
 }
 
+/// Reads one request (head and `Content-Length` body) from `stream`; `None` at EOF.
+fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<String> {
+    let mut head = String::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(head)
+}
+
+#[test]
+fn send_opens_a_new_connection_when_the_server_closes_one() {
+    // Answers one request per connection, says so (`Connection: close`), and closes it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&connections);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut reader = BufReader::new(stream);
+            let Some(head) = read_request(&mut reader) else {
+                continue;
+            };
+            assert!(
+                head.starts_with("POST /api/plivo/status HTTP/1.1\r\n"),
+                "{head}"
+            );
+            assert!(
+                head.to_ascii_lowercase()
+                    .contains(&format!("host: {addr}\r\n")),
+                "{head}"
+            );
+            let _ = std::io::Write::write_all(
+                reader.get_mut(),
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+            );
+        }
+    });
+    let output = cli()
+        .args(["send", "--url", &format!("http://{addr}/api/plivo/status")])
+        .args(["--token", TOKEN, "--count", "5", "--json"])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let summary: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(summary["by_status"]["200"], 5, "{summary}");
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 5);
+}
+
+#[test]
+fn send_keeps_one_connection_per_sender() {
+    // Answers every request on a connection until the client closes it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&connections);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                while read_request(&mut reader).is_some() {
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                    if std::io::Write::write_all(reader.get_mut(), answer).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let output = cli()
+        .args(["send", "--url", &format!("http://{addr}/api/plivo/status")])
+        .args([
+            "--token",
+            TOKEN,
+            "--count",
+            "40",
+            "--concurrency",
+            "3",
+            "--json",
+        ])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let summary: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(summary["by_status"]["200"], 40, "{summary}");
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[test]
+fn send_reports_a_refused_connection_and_an_https_url() {
+    // A port with nothing listening.
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let output = cli()
+        .args(["send", "--url", &format!("http://{addr}/api/plivo/status")])
+        .args(["--token", TOKEN])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        stdout(&output).contains(&format!("cannot connect to {addr}")),
+        "{output:?}"
+    );
+
+    let output = cli()
+        .args(["send", "--url", "https://127.0.0.1:1/api/plivo/status"])
+        .args(["--token", TOKEN])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("--signed-url"), "{err}");
+}
+
 /// A receiver binary started on 127.0.0.1:0 with an in-memory store; killed on drop.
 struct Receiver {
     child: Child,

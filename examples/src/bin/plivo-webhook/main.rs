@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+mod client;
 mod failure;
 mod form;
 mod load;

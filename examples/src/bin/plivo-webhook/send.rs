@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use plivo_webhook_core::testing::{random_nonce, Signer};
 
+use crate::client::{Answer, Client, Target};
 use crate::failure::Failure;
 use crate::form;
 use crate::load::{Outcome, Summary};
@@ -98,9 +99,9 @@ fn parse_seconds(arg: &str) -> Result<Duration, String> {
 /// Everything a sender task needs, shared.
 #[derive(Debug)]
 struct Plan {
-    client: reqwest::Client,
+    target: Target,
     signer: Signer,
-    method: reqwest::Method,
+    method: http::Method,
     url: String,
     signed_url: String,
     sequence: Vec<Template>,
@@ -132,10 +133,8 @@ pub(crate) fn run(args: &SendArgs) -> Result<(), Failure> {
     signer
         .try_sign(&args.method, &signed_url, b"", &random_nonce())
         .map_err(|e| Failure::usage(format!("cannot sign for {signed_url}: {e}")))?;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(args.timeout_ms))
-        .build()
-        .map_err(|e| Failure::usage(format!("cannot build the HTTP client: {e}")))?;
+    let target =
+        Target::new(&args.url, Duration::from_millis(args.timeout_ms)).map_err(Failure::usage)?;
     let concurrency = usize::try_from(args.concurrency.unwrap_or(1)).unwrap_or(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -143,12 +142,12 @@ pub(crate) fn run(args: &SendArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::usage(format!("cannot start the async runtime: {e}")))?;
     let started = Instant::now();
     let plan = Arc::new(Plan {
-        client,
+        target,
         signer,
         method: if args.method == "GET" {
-            reqwest::Method::GET
+            http::Method::GET
         } else {
-            reqwest::Method::POST
+            http::Method::POST
         },
         url: args.url.clone(),
         signed_url,
@@ -212,6 +211,7 @@ pub(crate) fn run(args: &SendArgs) -> Result<(), Failure> {
 /// sends its callbacks in order (or shuffled).
 async fn sender(plan: Arc<Plan>) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
+    let mut client = Client::new(plan.target.clone());
     loop {
         if plan.deadline.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -237,7 +237,7 @@ async fn sender(plan: Arc<Plan>) -> Vec<Outcome> {
             fastrand::shuffle(&mut requests);
         }
         for (template, body) in requests {
-            let outcome = send_one(&plan, &body, template, message.uuid()).await;
+            let outcome = send_one(&plan, &mut client, &body, template, message.uuid()).await;
             outcomes.push(outcome);
         }
     }
@@ -245,7 +245,13 @@ async fn sender(plan: Arc<Plan>) -> Vec<Outcome> {
 }
 
 /// Signs and sends one callback with a fresh nonce.
-async fn send_one(plan: &Plan, params: &str, template: Template, uuid: &str) -> Outcome {
+async fn send_one(
+    plan: &Plan,
+    client: &mut Client,
+    params: &str,
+    template: Template,
+    uuid: &str,
+) -> Outcome {
     let method = plan.method.as_str();
     let (signed_url, body) = form::request_parts(method, &plan.signed_url, params);
     let (url, _) = form::request_parts(method, &plan.url, params);
@@ -265,20 +271,13 @@ async fn send_one(plan: &Plan, params: &str, template: Template, uuid: &str) -> 
             };
         }
     };
-    let mut request = plan.client.request(plan.method.clone(), &url);
-    for (name, value) in signed.headers() {
-        request = request.header(name, value);
-    }
-    let answer = async {
-        let response = request.body(body).send().await?;
-        let status = response.status().as_u16();
-        let text = response.text().await?;
-        Ok::<_, reqwest::Error>((status, text))
-    }
-    .await;
+    let answer = client
+        .send(&plan.method, &url, &signed.headers(), body)
+        .await;
     let latency = started.elapsed();
     match answer {
-        Ok((status, text)) => {
+        Ok(Answer { status, body }) => {
+            let text = String::from_utf8_lossy(&body);
             if status != plan.expected {
                 plan.first_unexpected.get_or_init(|| {
                     format!("{status} {} {uuid}: {}", template.name(), snippet(&text))
