@@ -9,7 +9,7 @@ use plivo_webhook_core::{Error, EventOutcome};
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::{unavailable, NewEvent};
+use super::{unavailable, NewEvent, STORE_TIMEOUT};
 
 /// Most status events written in one transaction.
 const MAX_BATCH: usize = 128;
@@ -25,6 +25,28 @@ pub(crate) trait BatchWrite: Send + 'static {
     /// Called when the queue is empty, before the writer waits for the next batch
     /// (releases what a writer may hold between batches).
     async fn idle(&mut self) {}
+}
+
+/// Opens a batch writer's own connection (`connect`), or fails after [`STORE_TIMEOUT`].
+pub(crate) async fn open_connection<C>(
+    connect: impl std::future::Future<Output = Result<C, sqlx::Error>>,
+) -> Result<C, sqlx::Error> {
+    tokio::time::timeout(STORE_TIMEOUT, connect)
+        .await
+        .map_err(|_| {
+            sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "opening the batch writer's connection timed out",
+            ))
+        })?
+}
+
+/// Closes a batch writer's connection after an error, if it is open, waiting at most
+/// [`STORE_TIMEOUT`]: the next batch opens another, in a known state.
+pub(crate) async fn close_connection<C: sqlx::Connection>(conn: &mut Option<C>) {
+    if let Some(conn) = conn.take() {
+        let _ = tokio::time::timeout(STORE_TIMEOUT, conn.close()).await;
+    }
 }
 
 /// A status event waiting for a writer, and where to send its outcome.

@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::Connection as _;
 use std::collections::{HashMap, HashSet};
 
-use super::batch::{BatchWrite, Batcher, Place};
+use super::batch::{close_connection, open_connection, BatchWrite, Batcher, Place};
 use super::{absorb, EventRow, MessageRow, StoredRow};
 use super::{fingerprint, now_micros, plan, unavailable, NewEvent, Plan, State, STORE_TIMEOUT};
 
@@ -209,36 +209,18 @@ struct PostgresWriter {
     conn: Option<PgConnection>,
 }
 
-impl PostgresWriter {
-    /// Closes the connection after an error.
-    async fn close(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            let _ = tokio::time::timeout(STORE_TIMEOUT, conn.close()).await;
-        }
-    }
-}
-
 #[async_trait::async_trait]
 impl BatchWrite for PostgresWriter {
     async fn write(&mut self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
-            None => {
-                let opened =
-                    tokio::time::timeout(STORE_TIMEOUT, PgConnection::connect_with(&self.options))
-                        .await
-                        .map_err(|_| {
-                            sqlx::Error::Io(std::io::Error::new(
-                                std::io::ErrorKind::TimedOut,
-                                "opening the batch writer's connection timed out",
-                            ))
-                        })??;
-                self.conn.insert(opened)
-            }
+            None => self
+                .conn
+                .insert(open_connection(PgConnection::connect_with(&self.options)).await?),
         };
         let written = write_batch(conn, events).await;
         if written.is_err() {
-            self.close().await;
+            close_connection(&mut self.conn).await;
         }
         written
     }
@@ -252,7 +234,7 @@ impl BatchWrite for PostgresWriter {
             .await;
         if let Err(err) = released {
             tracing::warn!(error = %err, "cannot release the batch writer's locks; reconnecting");
-            self.close().await;
+            close_connection(&mut self.conn).await;
         }
     }
 }

@@ -1,7 +1,10 @@
 //! SQLite (sqlx, WAL): the embedded default.
 //!
-//! One writer connection (SQLite allows one writer at a time; a single connection avoids
-//! lock-upgrade deadlocks and is the fastest way to write), a small reader pool, and one
+//! The batch writer owns a connection (status callbacks, the bulk of the writes); inbound
+//! messages and dead letters are written through a pool of one more. SQLite lets one of
+//! them write at a time: each write is one statement or a `BEGIN IMMEDIATE` transaction,
+//! which takes the write lock before reading, so a writer that finds it taken waits
+//! (`busy_timeout`) and never has to upgrade a read lock. A small reader pool, and one
 //! connection that checkpoints the WAL in the background, off the writer's path. The
 //! journal is WAL with `synchronous=NORMAL` by default: a committed callback survives a
 //! crash or `kill -9` of the process; the last transactions may be lost on power loss.
@@ -16,13 +19,14 @@ use plivo_webhook_core::{
     StoredEvent, StoredMessage,
 };
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Connection, QueryBuilder, Sqlite};
 
-use super::batch::{BatchWrite, Batcher, Place};
+use super::batch::{close_connection, open_connection, BatchWrite, Batcher, Place};
 use super::{absorb, EventRow, MessageRow, StoredRow};
 use super::{
     fingerprint, now_micros, plan, unavailable, NewEvent, Plan, State, CHUNK, STORE_TIMEOUT,
@@ -72,16 +76,24 @@ impl SqliteStore {
         // WAL, which then starts again from its beginning. (A checkpoint from another
         // connection alone never catches up under constant writes: the WAL grew to
         // 3 GB in 20 s.) See BENCHMARKS.md for the measurements.
-        let writer = connect(options.clone().pragma("wal_autocheckpoint", "4000"), 1).await?;
+        let writing = options.clone().pragma("wal_autocheckpoint", "4000");
+        let writer = connect(writing.clone(), 1).await?;
         sqlx::migrate!("migrations/sqlite")
             .run(&writer)
             .await
             .map_err(|e| format!("cannot migrate SQLite database: {e}"))?;
         let reader = connect(options.clone().read_only(true), 4).await?;
-        // One writer: SQLite has one writer connection anyway. On the server's runtime:
-        // `sqlx-sqlite` already serves the connection from a thread of its own, and a
-        // writer thread too measured no faster (BENCHMARKS.md).
-        let batches = Batcher::start(|| SqliteWriter(writer.clone()), 1, Place::Runtime);
+        // One batch writer: SQLite writes one transaction at a time anyway. On the
+        // server's runtime: `sqlx-sqlite` already serves the connection from a thread of
+        // its own, and a writer thread too measured no faster (BENCHMARKS.md).
+        let batches = Batcher::start(
+            || SqliteWriter {
+                options: writing.clone(),
+                conn: None,
+            },
+            1,
+            Place::Runtime,
+        );
         let checkpoints = Arc::new(());
         checkpoint_in_background(options, Arc::downgrade(&checkpoints)).await?;
         Ok(SqliteStore {
@@ -133,7 +145,7 @@ async fn checkpoint_in_background(
 }
 
 async fn write_batch(
-    writer: &SqlitePool,
+    conn: &mut SqliteConnection,
     events: &[&NewEvent],
 ) -> Result<Vec<EventOutcome>, sqlx::Error> {
     // Two round trips to SQLite's worker thread per batch, not per event: one read of what
@@ -141,7 +153,6 @@ async fn write_batch(
     // script (`BEGIN; INSERT …; INSERT … ON CONFLICT …; COMMIT`) writes the new events and
     // the changed messages. Reading before `BEGIN` is safe: this batch writer is the only
     // writer of these two tables (one connection, one writer task; one process per file).
-    let mut conn = writer.acquire().await?;
     let mut seen: HashSet<String> = HashSet::new();
     let mut states: HashMap<String, State> = HashMap::new();
     for chunk in events.chunks(CHUNK) {
@@ -230,14 +241,30 @@ fn upsert_messages<'a>(query: &mut QueryBuilder<'a, Sqlite>, chunk: &'a [(String
     );
 }
 
-/// The SQLite side of the group commit.
+/// The SQLite side of the group commit. It owns its connection, opened on first use and
+/// again after an error: taken from a pool for each batch, a connection costs two more
+/// round trips to its worker thread (the pool pings it when it is returned and when it is
+/// taken), which measured a third of the batch's time.
 #[derive(Debug)]
-struct SqliteWriter(SqlitePool);
+struct SqliteWriter {
+    options: SqliteConnectOptions,
+    conn: Option<SqliteConnection>,
+}
 
 #[async_trait::async_trait]
 impl BatchWrite for SqliteWriter {
     async fn write(&mut self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error> {
-        write_batch(&self.0, events).await
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            None => self
+                .conn
+                .insert(open_connection(SqliteConnection::connect_with(&self.options)).await?),
+        };
+        let written = write_batch(conn, events).await;
+        if written.is_err() {
+            close_connection(&mut self.conn).await;
+        }
+        written
     }
 }
 
