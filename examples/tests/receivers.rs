@@ -432,6 +432,36 @@ async fn postgres_generic_plans_use_the_indexes() {
     assert!(plan.contains("message_events_pkey"), "{plan}");
 }
 
+/// SQLite's list of messages reads the `updated_at` index backwards, with or without a
+/// status (the only index that statement can use: its filter is optional).
+#[tokio::test]
+async fn sqlite_list_reads_the_updated_at_index() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(&dir);
+    let _store = plivo_webhook_examples::store::SqliteStore::open(&url)
+        .await
+        .unwrap();
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    for status in [None, Some("failed")] {
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+            "EXPLAIN QUERY PLAN SELECT message_uuid, status, error_code, updated_at FROM messages
+             WHERE (? IS NULL OR status = ?) ORDER BY updated_at DESC, message_uuid LIMIT ?",
+        )
+        .bind(status)
+        .bind(status)
+        .bind(50)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let plan: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+        assert!(
+            plan.contains(&"SCAN messages USING INDEX messages_updated"),
+            "{plan:?}"
+        );
+    }
+}
+
 /// Prepares a statement on a store connection and explains one execution of it.
 async fn generic_plan(conn: &mut sqlx::PgConnection, prepare: &str, execute: &str) -> String {
     sqlx::query(prepare).execute(&mut *conn).await.unwrap();
