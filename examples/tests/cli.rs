@@ -321,84 +321,73 @@ fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<String> {
     Some(head)
 }
 
-#[test]
-fn send_opens_a_new_connection_when_the_server_closes_one() {
-    // Answers one request per connection, says so (`Connection: close`), and closes it.
+/// A server on 127.0.0.1:0 that answers `200 ok` to each request, checking its request
+/// line and `Host`, and closes a connection after one answer (saying so with
+/// `Connection: close`) when `close` is set. Returns its address and a count of the
+/// connections it accepted.
+fn counting_server(
+    close: bool,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
     let counted = std::sync::Arc::clone(&connections);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let mut reader = BufReader::new(stream);
-            let Some(head) = read_request(&mut reader) else {
-                continue;
-            };
-            assert!(
-                head.starts_with("POST /api/plivo/status HTTP/1.1\r\n"),
-                "{head}"
-            );
-            assert!(
-                head.to_ascii_lowercase()
-                    .contains(&format!("host: {addr}\r\n")),
-                "{head}"
-            );
-            let _ = std::io::Write::write_all(
-                reader.get_mut(),
-                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
-            );
-        }
-    });
-    let output = cli()
-        .args(["send", "--url", &format!("http://{addr}/api/plivo/status")])
-        .args(["--token", TOKEN, "--count", "5", "--json"])
-        .timeout(Duration::from_secs(20))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let summary: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
-    assert_eq!(summary["by_status"]["200"], 5, "{summary}");
-    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 5);
-}
-
-#[test]
-fn send_keeps_one_connection_per_sender() {
-    // Answers every request on a connection until the client closes it.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = std::sync::Arc::clone(&connections);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            counted.fetch_add(1, SeqCst);
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream);
-                while read_request(&mut reader).is_some() {
-                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                    if std::io::Write::write_all(reader.get_mut(), answer).is_err() {
+                while let Some(head) = read_request(&mut reader) {
+                    let expected = format!("POST /api/plivo/status HTTP/1.1\r\nhost: {addr}\r\n");
+                    assert!(
+                        head.to_ascii_lowercase()
+                            .starts_with(&expected.to_ascii_lowercase()),
+                        "{head}"
+                    );
+                    let answer: &[u8] = if close {
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                    } else {
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+                    };
+                    if std::io::Write::write_all(reader.get_mut(), answer).is_err() || close {
                         break;
                     }
                 }
             });
         }
     });
+    (addr, connections)
+}
+
+/// Runs `send --json` to `addr` with `args`; the JSON summary.
+fn send_json(addr: std::net::SocketAddr, args: &[&str]) -> serde_json::Value {
     let output = cli()
         .args(["send", "--url", &format!("http://{addr}/api/plivo/status")])
-        .args([
-            "--token",
-            TOKEN,
-            "--count",
-            "40",
-            "--concurrency",
-            "3",
-            "--json",
-        ])
+        .args(["--token", TOKEN, "--json"])
+        .args(args)
         .timeout(Duration::from_secs(20))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let summary: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    serde_json::from_str(stdout(&output).trim()).unwrap()
+}
+
+#[test]
+fn send_opens_a_new_connection_when_the_server_closes_one() {
+    let (addr, connections) = counting_server(true);
+    let summary = send_json(addr, &["--count", "5"]);
+    assert_eq!(summary["by_status"]["200"], 5, "{summary}");
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 5);
+}
+
+#[test]
+fn send_keeps_one_connection_per_sender() {
+    let (addr, connections) = counting_server(false);
+    let summary = send_json(addr, &["--count", "40", "--concurrency", "3"]);
     assert_eq!(summary["by_status"]["200"], 40, "{summary}");
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
