@@ -19,7 +19,8 @@ use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// Where requests go: an `http://` URL's host and port, and the `Host` header to send.
+/// Where requests go (an `http://` URL's host and port, and the `Host` header to send),
+/// and how long to wait for each answer.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     /// `host:port`, to connect to.
@@ -164,17 +165,18 @@ impl Client {
         if !reused {
             self.open = Some(self.connect().await?);
         }
-        let response = match self.round_trip(request).await {
+        let response = match self.round_trip(request).await? {
+            Sent::Answered(response) => response,
             // A kept-alive connection the server had closed: the request was not sent, so
             // it goes again, once, on a new connection (as pooled clients do).
-            Err(Retry(Some(request))) if reused => {
+            Sent::Unsent(request) if reused => {
                 self.open = Some(self.connect().await?);
-                self.round_trip(request)
-                    .await
-                    .map_err(|Retry(_)| SendError::Closed)??
+                match self.round_trip(request).await? {
+                    Sent::Answered(response) => response,
+                    Sent::Unsent(_) => return Err(SendError::Closed),
+                }
             }
-            Err(Retry(_)) => return Err(SendError::Closed),
-            Ok(response) => response?,
+            Sent::Unsent(_) => return Err(SendError::Closed),
         };
         let status = response.status().as_u16();
         let open = self.open.as_mut().ok_or(SendError::Closed)?;
@@ -190,23 +192,16 @@ impl Client {
         })
     }
 
-    /// Sends `request` on the open connection and waits for the answer's head. `Retry`
-    /// carries the request back when it was never sent.
-    async fn round_trip(
-        &mut self,
-        request: Request<Body>,
-    ) -> Result<Result<http::Response<hyper::body::Incoming>, SendError>, Retry> {
-        let Some(open) = self.open.as_mut() else {
-            return Err(Retry(Some(request)));
-        };
+    /// Sends `request` on the open connection and waits for the answer's head.
+    async fn round_trip(&mut self, request: Request<Body>) -> Result<Sent, SendError> {
+        let open = self.open.as_mut().ok_or(SendError::Closed)?;
         let sent = open.sender.try_send_request(request);
-        match drive(open, sent).await {
-            Ok(Ok(response)) => Ok(Ok(response)),
-            Ok(Err(mut err)) => match err.take_message() {
-                Some(request) => Err(Retry(Some(request))),
-                None => Ok(Err(SendError::Http(err.into_error()))),
+        match drive(open, sent).await? {
+            Ok(response) => Ok(Sent::Answered(response)),
+            Err(mut err) => match err.take_message() {
+                Some(request) => Ok(Sent::Unsent(request)),
+                None => Err(SendError::Http(err.into_error())),
             },
-            Err(err) => Ok(Err(err)),
         }
     }
 
@@ -228,8 +223,13 @@ impl Client {
     }
 }
 
-/// A request that was not sent, handed back.
-struct Retry(Option<Request<Body>>);
+/// What became of a request sent on an open connection.
+enum Sent {
+    /// The answer's head arrived.
+    Answered(http::Response<hyper::body::Incoming>),
+    /// The connection closed before the request was written: it is handed back.
+    Unsent(Request<Body>),
+}
 
 /// Polls `future` and, while it waits, the connection that serves it. When the
 /// connection ends it is dropped, which hands back a request it had not sent (see
