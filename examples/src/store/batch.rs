@@ -27,22 +27,36 @@ pub(crate) trait BatchWrite: Send + 'static {
     async fn idle(&mut self) {}
 }
 
-/// Opens a batch writer's own connection (`connect`), or fails after [`STORE_TIMEOUT`].
-pub(crate) async fn open_connection<C>(
+/// Runs `write` on a batch writer's own connection: opened first (`connect`) if there is
+/// none, giving up after [`STORE_TIMEOUT`], and closed after an error, so that the next
+/// batch opens another, in a known state.
+pub(crate) async fn on_connection<C: sqlx::Connection, T>(
+    conn: &mut Option<C>,
     connect: impl std::future::Future<Output = Result<C, sqlx::Error>>,
-) -> Result<C, sqlx::Error> {
-    tokio::time::timeout(STORE_TIMEOUT, connect)
-        .await
-        .map_err(|_| {
-            sqlx::Error::Io(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "opening the batch writer's connection timed out",
-            ))
-        })?
+    write: impl AsyncFnOnce(&mut C) -> Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
+    let open = match conn {
+        Some(open) => open,
+        None => {
+            let opened = tokio::time::timeout(STORE_TIMEOUT, connect)
+                .await
+                .map_err(|_| {
+                    sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "opening the batch writer's connection timed out",
+                    ))
+                })??;
+            conn.insert(opened)
+        }
+    };
+    let written = write(open).await;
+    if written.is_err() {
+        close_connection(conn).await;
+    }
+    written
 }
 
-/// Closes a batch writer's connection after an error, if it is open, waiting at most
-/// [`STORE_TIMEOUT`]: the next batch opens another, in a known state.
+/// Closes a batch writer's connection, if it is open, waiting at most [`STORE_TIMEOUT`].
 pub(crate) async fn close_connection<C: sqlx::Connection>(conn: &mut Option<C>) {
     if let Some(conn) = conn.take() {
         let _ = tokio::time::timeout(STORE_TIMEOUT, conn.close()).await;

@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::Connection as _;
 use std::collections::{HashMap, HashSet};
 
-use super::batch::{close_connection, open_connection, BatchWrite, Batcher, Place};
+use super::batch::{close_connection, on_connection, BatchWrite, Batcher, Place};
 use super::{absorb, EventRow, MessageRow, StoredRow};
 use super::{fingerprint, now_micros, plan, unavailable, NewEvent, Plan, State, STORE_TIMEOUT};
 
@@ -212,17 +212,11 @@ struct PostgresWriter {
 #[async_trait::async_trait]
 impl BatchWrite for PostgresWriter {
     async fn write(&mut self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error> {
-        let conn = match &mut self.conn {
-            Some(conn) => conn,
-            None => self
-                .conn
-                .insert(open_connection(PgConnection::connect_with(&self.options)).await?),
-        };
-        let written = write_batch(conn, events).await;
-        if written.is_err() {
-            close_connection(&mut self.conn).await;
-        }
-        written
+        let connect = PgConnection::connect_with(&self.options);
+        on_connection(&mut self.conn, connect, async |conn| {
+            write_batch(conn, events).await
+        })
+        .await
     }
 
     /// Releases the last batch's locks while no batch waits, so that other instances do

@@ -26,7 +26,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{Connection, QueryBuilder, Sqlite};
 
-use super::batch::{close_connection, open_connection, BatchWrite, Batcher, Place};
+use super::batch::{on_connection, BatchWrite, Batcher, Place};
 use super::{absorb, EventRow, MessageRow, StoredRow};
 use super::{
     fingerprint, now_micros, plan, unavailable, NewEvent, Plan, State, CHUNK, STORE_TIMEOUT,
@@ -254,17 +254,11 @@ struct SqliteWriter {
 #[async_trait::async_trait]
 impl BatchWrite for SqliteWriter {
     async fn write(&mut self, events: &[&NewEvent]) -> Result<Vec<EventOutcome>, sqlx::Error> {
-        let conn = match &mut self.conn {
-            Some(conn) => conn,
-            None => self
-                .conn
-                .insert(open_connection(SqliteConnection::connect_with(&self.options)).await?),
-        };
-        let written = write_batch(conn, events).await;
-        if written.is_err() {
-            close_connection(&mut self.conn).await;
-        }
-        written
+        let connect = SqliteConnection::connect_with(&self.options);
+        on_connection(&mut self.conn, connect, async |conn| {
+            write_batch(conn, events).await
+        })
+        .await
     }
 }
 
