@@ -70,13 +70,15 @@ impl SqliteStore {
             .pragma("temp_store", "MEMORY");
         // Checkpoints: most of the copying (and its fsyncs) is done by the background
         // connection (see `checkpoint_in_background`), off the writer's path. The
-        // writer still checkpoints itself once the WAL reaches 4,000 pages (16 MiB):
+        // writer still checkpoints itself once the WAL reaches 16,000 pages (64 MiB):
         // by then the background has copied nearly every frame, so this checkpoint is
         // short, and as no frame is appended while it runs it reaches the end of the
         // WAL, which then starts again from its beginning. (A checkpoint from another
         // connection alone never catches up under constant writes: the WAL grew to
-        // 3 GB in 20 s.) See BENCHMARKS.md for the measurements.
-        let writing = options.clone().pragma("wal_autocheckpoint", "4000");
+        // 3 GB in 20 s.) Each of the writer's checkpoints still waits for two `fsync`s,
+        // which every callback of the moment waits for too: the larger the WAL, the
+        // rarer they are. See BENCHMARKS.md for the measurements.
+        let writing = options.clone().pragma("wal_autocheckpoint", "16000");
         let writer = connect(writing.clone(), 1).await?;
         sqlx::migrate!("migrations/sqlite")
             .run(&writer)
