@@ -29,7 +29,9 @@ Prints each answer ('200 delivered <uuid>') and a summary; with --count, --concu
 --duration it is a load generator and prints requests/s and latency p50/p90/p99/max instead.
 Exit 1 when any answer is not --expect-status (no answer within --timeout-ms counts too).")]
 pub(crate) struct SendArgs {
-    /// The address to send to (e.g. http://127.0.0.1:3000/api/plivo/status).
+    /// The address to send to, plain http:// (e.g. http://127.0.0.1:3000/api/plivo/status);
+    /// a receiver behind HTTPS is reached at its own address and signed for with
+    /// --signed-url.
     #[arg(long, value_parser = form::parse_url)]
     url: String,
     /// The public URL to sign for, when the receiver is behind a proxy or tunnel (its
