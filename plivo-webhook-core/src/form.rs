@@ -19,7 +19,7 @@ use std::cmp::Ordering;
 use smallvec::SmallVec;
 
 use crate::order::{permute, Orders};
-use crate::scan::{from_bit, masks, Masks};
+use crate::scan::{masks, Masks};
 
 /// Pairs kept inline before spilling to the heap: a Plivo callback has at most ~25.
 pub(crate) const INLINE_PAIRS: usize = 32;
@@ -161,31 +161,34 @@ impl<'a> Form<'a> {
     #[inline(always)]
     fn chunk(&mut self, scan: &mut Scan, base: usize, masks: Masks) {
         let mut amps = masks.amp;
-        let mut from = 0;
+        // The bits of this chunk from the current segment's start on.
+        let mut from = u64::MAX;
         loop {
-            // The part of the current segment in this chunk: up to its `&`, or to the end.
-            let end = amps.trailing_zeros();
-            let part = from_bit(from) & !from_bit(end);
+            // The part of the current segment in this chunk: up to its `&` (the lowest bit
+            // of `amps`), or to the chunk's end when there is none.
+            let part = from & amps.wrapping_sub(1) & !amps;
             let escaped = masks.escaped & part;
             let eq = masks.eq & part;
             if scan.eq.is_none() && eq != 0 {
-                let at = eq.trailing_zeros();
-                scan.eq = Some(base + at as usize);
-                scan.key_escaped = scan.escaped | (escaped & !from_bit(at) != 0);
-                scan.escaped = escaped & from_bit(at) != 0;
+                // The bits before the segment's first `=`.
+                let before = (eq & eq.wrapping_neg()) - 1;
+                scan.eq = Some(base + eq.trailing_zeros() as usize);
+                scan.key_escaped = scan.escaped | (escaped & before != 0);
+                scan.escaped = escaped & !before != 0;
             } else {
                 scan.escaped |= escaped != 0;
             }
             if amps == 0 {
                 return;
             }
-            let at = base + end as usize;
+            let at = base + amps.trailing_zeros() as usize;
             self.close(scan, at);
             *scan = Scan {
                 start: at + 1,
                 ..Scan::default()
             };
-            from = end + 1;
+            // The bits above this `&`.
+            from = !(amps ^ (amps - 1));
             amps &= amps - 1;
         }
     }

@@ -72,12 +72,6 @@ fn portable(chunk: &[u8; 64]) -> Masks {
     out
 }
 
-/// The bits from `n` up (none when `n` is 64).
-#[inline(always)]
-pub(crate) fn from_bit(n: u32) -> u64 {
-    u64::MAX.checked_shl(n).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,12 +98,5 @@ mod tests {
         chunk[..5].copy_from_slice(b"&=+%\xc3");
         assert_eq!(portable(&chunk), want);
         assert_eq!(masks(&chunk), want);
-    }
-
-    #[test]
-    fn from_bit_covers_the_ends() {
-        assert_eq!(from_bit(0), u64::MAX);
-        assert_eq!(from_bit(63), 1 << 63);
-        assert_eq!(from_bit(64), 0);
     }
 }
