@@ -18,7 +18,7 @@ use std::cmp::Ordering;
 
 use smallvec::SmallVec;
 
-use crate::order::{permute, Orders};
+use crate::order::Orders;
 use crate::scan::{masks, Masks};
 
 /// Pairs kept inline before spilling to the heap: a Plivo callback has at most ~25.
@@ -48,6 +48,22 @@ struct Entry {
     prefix: u64,
     key: Span,
     value: Span,
+}
+
+impl Entry {
+    const EMPTY: Entry = Entry {
+        prefix: 0,
+        key: Span {
+            start: 0,
+            end: 0,
+            kind: Kind::Plain,
+        },
+        value: Span {
+            start: 0,
+            end: 0,
+            kind: Kind::Plain,
+        },
+    };
 }
 
 /// Where a key or value lies: in the raw bytes, or (decoded) in [`Form::decoded`].
@@ -304,13 +320,13 @@ impl<'a> Form<'a> {
         let guess = orders.guess(n);
         let guess = guess.get(..n).unwrap_or_default();
         if sorts_strictly(raw, decoded, entries, guess) {
-            return permute(entries, guess);
+            return arrange(entries, guess);
         }
         let entry = |i: u8| &entries[usize::from(i)];
         // `n` is at most 32, so the indices fit.
         let mut order: SmallVec<[u8; INLINE_PAIRS]> = (0..n as u8).collect();
         order.sort_unstable_by(|&a, &b| compare(raw, decoded, entry(a), entry(b)));
-        permute(entries, &order);
+        arrange(entries, &order);
         orders.set(&order);
     }
 
@@ -440,6 +456,24 @@ impl<'a> Form<'a> {
                 Text::of(self.raw, &self.decoded, entry.value),
             )
         })
+    }
+}
+
+/// Rearranges `entries` (at most [`INLINE_PAIRS`]) so that position `i` holds what was at
+/// `order[i]`, a permutation of their indices. They are gathered from a copy: the loads are
+/// independent, where following the permutation's cycles in place would make each move
+/// wait for the one before. Were `order` not a permutation, some entries would come out
+/// twice and others not at all: the callers sort `order`, or check that it sorts strictly.
+#[inline(always)]
+fn arrange(entries: &mut [Entry], order: &[u8]) {
+    let mut arrived = [Entry::EMPTY; INLINE_PAIRS];
+    for (copy, entry) in arrived.iter_mut().zip(entries.iter()) {
+        *copy = *entry;
+    }
+    for (slot, &i) in entries.iter_mut().zip(order) {
+        if let Some(entry) = arrived.get(usize::from(i)) {
+            *slot = *entry;
+        }
     }
 }
 

@@ -61,34 +61,6 @@ impl Orders {
     }
 }
 
-/// Rearranges `items` so that position `i` holds what was at `order[i]`, following each
-/// cycle of the permutation (one move per item). `order` must be a permutation of
-/// `0..items.len()`, at most 64 long; were it not, the moves stop after one per item, so
-/// that the items come out in some order rather than the loop never ending.
-#[inline(always)]
-pub(crate) fn permute<T: Copy>(items: &mut [T], order: &[u8]) {
-    let mut done = 0u64;
-    let mut moves = items.len();
-    for start in 0..items.len().min(64) {
-        if done & (1 << start) != 0 {
-            continue;
-        }
-        let first = items[start];
-        let mut at = start;
-        loop {
-            done |= 1 << at;
-            let from = usize::from(order[at]);
-            moves = moves.saturating_sub(1);
-            if from == start || moves == 0 {
-                items[at] = first;
-                break;
-            }
-            items[at] = items[from];
-            at = from;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,18 +78,5 @@ mod tests {
         // Past the last slot: nothing kept, zeros given.
         orders.set(&[0; INLINE_PAIRS + 1]);
         assert_eq!(orders.guess(INLINE_PAIRS + 1), [0; INLINE_PAIRS]);
-    }
-
-    #[test]
-    fn permuting_follows_every_cycle() {
-        let mut items = [10, 11, 12, 13, 14, 15];
-        // Two cycles (0 4 1) (2 5) and a fixed point 3.
-        permute(&mut items, &[4, 0, 5, 3, 1, 2]);
-        assert_eq!(items, [14, 10, 15, 13, 11, 12]);
-        // Not a permutation (1 twice, 2 missing): it ends, with the items it had.
-        let before = items;
-        permute(&mut items, &[1, 1, 0, 3, 4, 5]);
-        assert!(items.iter().all(|item| before.contains(item)), "{items:?}");
-        assert_eq!(items[3..], before[3..]);
     }
 }
