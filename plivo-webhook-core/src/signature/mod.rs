@@ -117,11 +117,47 @@ fn same(candidate: &[u8], expected: &[u8; ENCODED_LEN]) -> subtle::Choice {
 }
 
 /// Whether any comma-separated entry of a V3 header equals `expected`, without trimming.
-/// Every entry is compared, so the time does not depend on which one matches.
+/// Every entry is compared, so the time does not depend on which one matches (nor on
+/// where in the header it is; whether the header holds a comma is not secret).
 pub(crate) fn any_entry_matches(header: &[u8], expected: &[u8; ENCODED_LEN]) -> bool {
+    // Plivo sends one signature per header: found without splitting (a word-wise search).
+    if !header.contains(&b',') {
+        return matches(header, expected);
+    }
     let mut found = subtle::Choice::from(0);
     for entry in header.split(|&b| b == b',') {
         found |= same(entry, expected);
     }
     bool::from(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_entry_or_a_list_matches_only_an_exact_entry() {
+        let expected = encode(&[7; 32]);
+        let good = std::str::from_utf8(&expected).unwrap();
+        let other = std::str::from_utf8(&encode(&[8; 32])).unwrap().to_owned();
+        for (header, want) in [
+            (good.to_owned(), true),
+            (other.clone(), false),
+            (format!("{other},{good}"), true),
+            (format!("{good},{other}"), true),
+            (format!("{other}, {good}"), false),
+            (format!("{good},"), true),
+            (format!(",{other}"), false),
+            (good[..ENCODED_LEN - 1].to_owned(), false),
+            (format!("{good}="), false),
+            (String::new(), false),
+            (",".to_owned(), false),
+        ] {
+            assert_eq!(
+                any_entry_matches(header.as_bytes(), &expected),
+                want,
+                "{header:?}"
+            );
+        }
+    }
 }
