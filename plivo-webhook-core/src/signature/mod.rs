@@ -81,8 +81,8 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /// Encodes a MAC as standard padded base64 into a fixed buffer: six bytes (eight
 /// characters) at a time, then the last two bytes and the padding. For this one fixed
-/// length it takes about a third of the instructions of the `base64` crate's general
-/// engine, which the tests compare it with.
+/// length it runs about 100 instructions fewer than the `base64` crate's general engine
+/// (callgrind), which the tests compare it with.
 pub(crate) fn encode(mac: &[u8; 32]) -> [u8; ENCODED_LEN] {
     let mut out = [b'='; ENCODED_LEN];
     let sextet = |bits: u64, shift: u32| ALPHABET[((bits >> shift) & 63) as usize];
