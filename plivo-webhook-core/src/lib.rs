@@ -64,6 +64,8 @@ mod request;
 mod scan;
 pub mod signature;
 mod store;
+#[cfg(test)]
+mod test_rng;
 mod token;
 mod url;
 mod verify;

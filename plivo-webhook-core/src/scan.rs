@@ -80,11 +80,7 @@ mod tests {
     fn masks_match_a_byte_loop() {
         let mut chunk = [0u8; 64];
         for seed in 0u64..2000 {
-            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            for byte in &mut chunk {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+            for (byte, x) in chunk.iter_mut().zip(crate::test_rng::stream(seed)) {
                 *byte = b"a&=+%Z\x80\xff\x00\x01'<*$\x7f"[(x % 15) as usize];
             }
             assert_eq!(masks(&chunk), portable(&chunk), "{chunk:?}");

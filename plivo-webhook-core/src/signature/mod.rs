@@ -159,11 +159,7 @@ mod tests {
     fn encodes_as_the_base64_crate_does() {
         let mut mac = [0u8; 32];
         for seed in 0u64..3000 {
-            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            for byte in &mut mac {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
+            for (byte, x) in mac.iter_mut().zip(crate::test_rng::stream(seed)) {
                 *byte = x as u8;
             }
             if seed < 512 {
