@@ -1097,6 +1097,34 @@ mod tests {
         (fed, naive.join("&").into_bytes())
     }
 
+    /// The scanner reads 64 bytes at a time and carries a segment's state from one chunk
+    /// to the next: every separator and escape is put at each position around the first
+    /// two chunk ends, in keys and values that span one, two or three chunks.
+    #[test]
+    fn separators_and_escapes_at_each_position_around_the_chunk_ends() {
+        let pieces = ["=", "&", "+", "%41", "%", "==", "&&", "=&", "&="];
+        for at in 56..136 {
+            for (first, then) in pieces
+                .iter()
+                .flat_map(|a| pieces.iter().map(move |b| (a, b)))
+            {
+                for gap in [0, 1, 63, 64, 70] {
+                    let raw = format!(
+                        "a%2B{}{first}{}{then}z=1",
+                        "k".repeat(at - 4),
+                        "v".repeat(gap)
+                    );
+                    let (fast, naive) = fast_and_naive(&raw);
+                    assert_eq!(
+                        String::from_utf8_lossy(&fast),
+                        String::from_utf8_lossy(&naive),
+                        "{raw}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn keys_sharing_seven_bytes_sort_fully() {
         let raw = "MessageUUID=1&MessageTime=2&Message=3&MessageT=4&Messag=5&MessageUUID=0&\
