@@ -180,19 +180,40 @@ impl<'b> BufferedMac<'b> {
     }
 }
 
-impl Sink for BufferedMac<'_> {
-    fn put(&mut self, bytes: &[u8]) {
+impl BufferedMac<'_> {
+    /// [`Sink::put`] when the bytes do not fit in the buffer's room: the whole blocks are
+    /// compressed first, and bytes longer than the buffer go through it a buffer's worth at
+    /// a time.
+    #[inline(never)]
+    fn put_cold(&mut self, bytes: &[u8]) {
         if self.room_for(bytes.len()) {
             let dst = &mut self.buf[self.len..self.len + bytes.len()];
             copy_short(dst, bytes);
             self.len += bytes.len();
             return;
         }
-        // Longer than the buffer: through it, a buffer's worth at a time.
         for piece in bytes.chunks(BUFFERED - BLOCK) {
             self.room_for(piece.len());
             self.buf[self.len..self.len + piece.len()].copy_from_slice(piece);
             self.len += piece.len();
+        }
+    }
+}
+
+impl Sink for BufferedMac<'_> {
+    /// Inlined: most pieces are short and fit (the URL's parts, the separators, the nonce).
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        match self
+            .buf
+            .get_mut(self.len..BUFFERED)
+            .and_then(|room| room.get_mut(..bytes.len()))
+        {
+            Some(dst) => {
+                copy_short(dst, bytes);
+                self.len += bytes.len();
+            }
+            None => self.put_cold(bytes),
         }
     }
 
