@@ -50,22 +50,6 @@ struct Entry {
     value: Span,
 }
 
-impl Entry {
-    const EMPTY: Entry = Entry {
-        prefix: 0,
-        key: Span {
-            start: 0,
-            end: 0,
-            kind: Kind::Plain,
-        },
-        value: Span {
-            start: 0,
-            end: 0,
-            kind: Kind::Plain,
-        },
-    };
-}
-
 /// Where a key or value lies: in the raw bytes, or (decoded) in [`Form::decoded`].
 #[derive(Debug, Clone, Copy)]
 struct Span {
@@ -466,10 +450,9 @@ impl<'a> Form<'a> {
 /// twice and others not at all: the callers sort `order`, or check that it sorts strictly.
 #[inline(always)]
 fn arrange(entries: &mut [Entry], order: &[u8]) {
-    let mut arrived = [Entry::EMPTY; INLINE_PAIRS];
-    for (copy, entry) in arrived.iter_mut().zip(entries.iter()) {
-        *copy = *entry;
-    }
+    // Only the entries there are are copied: the rest of the room stays uninitialised.
+    let mut arrived = arrayvec::ArrayVec::<Entry, INLINE_PAIRS>::new();
+    let _ = arrived.try_extend_from_slice(entries.get(..INLINE_PAIRS).unwrap_or(entries));
     for (slot, &i) in entries.iter_mut().zip(order) {
         if let Some(entry) = arrived.get(usize::from(i)) {
             *slot = *entry;

@@ -36,17 +36,6 @@ impl<const N: usize> InlineStr<N> {
         *self = InlineStr::new(text);
     }
 
-    /// `parts` joined, with no separator.
-    pub(crate) fn concat(parts: &[&str]) -> Self {
-        let mut inline = ArrayString::new();
-        for part in parts {
-            if inline.try_push_str(part).is_err() {
-                return InlineStr::Heap(parts.concat().into_boxed_str());
-            }
-        }
-        InlineStr::Inline(inline)
-    }
-
     /// Takes `text`, copying it inline if it fits.
     pub(crate) fn from_string(text: String) -> Self {
         match ArrayString::from(&text) {
@@ -81,14 +70,14 @@ mod tests {
 
     #[test]
     fn fits_inline_up_to_the_capacity_and_boxes_beyond() {
-        let short = InlineStr::<4>::concat(&["ab", "cd"]);
+        let short = InlineStr::<4>::new("abcd");
         assert!(short.is_inline());
         assert_eq!(short.as_str(), "abcd");
-        let long = InlineStr::<4>::concat(&["ab", "cde"]);
+        let long = InlineStr::<4>::new("abcde");
         assert!(!long.is_inline());
         assert_eq!(long.into_string(), "abcde");
         // A character is never cut: "é" is two bytes and does not fit in the last one.
-        let accented = InlineStr::<4>::concat(&["abc", "é"]);
+        let accented = InlineStr::<4>::new("abcé");
         assert!(!accented.is_inline());
         assert_eq!(accented.as_str(), "abcé");
         assert!(InlineStr::<4>::from_string("abcd".into()).is_inline());

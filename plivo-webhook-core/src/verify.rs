@@ -3,10 +3,11 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::callback::FromParams;
 use crate::error::{excerpt, Error};
 use crate::form::{Form, MAX_FORM_BYTES};
-use crate::inline::InlineStr;
 use crate::order::Orders;
 use crate::params::Params;
 use crate::request::{CallbackRequest, HeaderValue, Headers};
@@ -216,11 +217,12 @@ impl Verifier {
                 Params::from_sorted(&query),
             ),
         };
-        // The nonce and the matching header, kept together (inline for one signature): the
-        // replay key is computed from them only when asked for. Both are visible ASCII
-        // (checked), so the UTF-8 conversion never fails.
-        let text = |bytes| std::str::from_utf8(bytes).unwrap_or_default();
-        let signed = InlineStr::concat(&[text(checked.nonce), text(checked.header_value)]);
+        // The nonce and the matching header, kept together as bytes (inline for one
+        // signature): the replay key is computed from them only when asked for, and the
+        // nonce read as text only when asked for.
+        let mut signed = SmallVec::new();
+        signed.extend_from_slice(checked.nonce);
+        signed.extend_from_slice(checked.header_value);
         Ok(Verified {
             callback: (),
             params,
@@ -688,7 +690,8 @@ pub struct Verified<T = ()> {
     params: Params,
     query: Params,
     /// The nonce, then the value of the signature header that matched.
-    signed: InlineStr<SIGNED_INLINE>,
+    /// Both visible ASCII (checked before hashing).
+    signed: SmallVec<[u8; SIGNED_INLINE]>,
     nonce_len: usize,
     matched: SignatureMatch,
 }
@@ -716,10 +719,9 @@ impl<T> Verified<T> {
 
     /// The nonce (`X-Plivo-Signature-V3-Nonce`), for replay detection.
     pub fn nonce(&self) -> &str {
-        self.signed
-            .as_str()
-            .get(..self.nonce_len)
-            .unwrap_or_default()
+        // Visible ASCII (checked), so the conversion never fails.
+        let nonce = self.signed.get(..self.nonce_len).unwrap_or_default();
+        std::str::from_utf8(nonce).unwrap_or_default()
     }
 
     /// A digest of the nonce and the signature header that matched: the same for a
@@ -728,8 +730,7 @@ impl<T> Verified<T> {
     #[must_use]
     pub fn replay_key(&self) -> [u8; 32] {
         use sha2::Digest;
-        let signed = self.signed.as_str();
-        let (nonce, header) = signed.split_at(self.nonce_len.min(signed.len()));
+        let (nonce, header) = self.signed.split_at(self.nonce_len.min(self.signed.len()));
         let mut hash = sha2::Sha256::new();
         hash.update(nonce);
         hash.update([0]);
