@@ -220,9 +220,9 @@ impl Verifier {
         // The nonce and the matching header, kept together as bytes (inline for one
         // signature): the replay key is computed from them only when asked for, and the
         // nonce read as text only when asked for.
-        let mut signed = SmallVec::new();
-        signed.extend_from_slice(checked.nonce);
-        signed.extend_from_slice(checked.header_value);
+        let mut signed = NonceAndHeader(SmallVec::new());
+        signed.0.extend_from_slice(checked.nonce);
+        signed.0.extend_from_slice(checked.header_value);
         Ok(Verified {
             callback: (),
             params,
@@ -678,6 +678,18 @@ fn check_content_type(request: &CallbackRequest<'_>, method: Method) -> Result<(
     }
 }
 
+/// The nonce, then the value of the signature header that matched, back to back: both
+/// visible ASCII (checked before hashing), kept as bytes so that `verify` converts
+/// nothing it is not asked for. Shown as text by `Debug`.
+#[derive(Clone)]
+struct NonceAndHeader(SmallVec<[u8; SIGNED_INLINE]>);
+
+impl std::fmt::Debug for NonceAndHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&String::from_utf8_lossy(&self.0), f)
+    }
+}
+
 /// A callback whose signature was verified, with its decoded parameters and, once parsed,
 /// its typed form `T` ([`crate::MessageStatus`], [`crate::InboundMessage`],
 /// [`crate::VoiceCallback`]). Only a [`Verifier`] can make one, so a handler that takes a
@@ -690,8 +702,7 @@ pub struct Verified<T = ()> {
     params: Params,
     query: Params,
     /// The nonce, then the value of the signature header that matched.
-    /// Both visible ASCII (checked before hashing).
-    signed: SmallVec<[u8; SIGNED_INLINE]>,
+    signed: NonceAndHeader,
     nonce_len: usize,
     matched: SignatureMatch,
 }
@@ -720,7 +731,7 @@ impl<T> Verified<T> {
     /// The nonce (`X-Plivo-Signature-V3-Nonce`), for replay detection.
     pub fn nonce(&self) -> &str {
         // Visible ASCII (checked), so the conversion never fails.
-        let nonce = self.signed.get(..self.nonce_len).unwrap_or_default();
+        let nonce = self.signed.0.get(..self.nonce_len).unwrap_or_default();
         std::str::from_utf8(nonce).unwrap_or_default()
     }
 
@@ -730,7 +741,8 @@ impl<T> Verified<T> {
     #[must_use]
     pub fn replay_key(&self) -> [u8; 32] {
         use sha2::Digest;
-        let (nonce, header) = self.signed.split_at(self.nonce_len.min(self.signed.len()));
+        let signed = &self.signed.0;
+        let (nonce, header) = signed.split_at(self.nonce_len.min(signed.len()));
         let mut hash = sha2::Sha256::new();
         hash.update(nonce);
         hash.update([0]);

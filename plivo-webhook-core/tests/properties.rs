@@ -196,6 +196,9 @@ fn replay_key_is_the_digest_of_nonce_and_matching_header() {
         } else {
             signed.ma_signature().unwrap().to_owned()
         };
+        // `Debug` shows the nonce and the matching header as text.
+        let debug = format!("{verified:?}");
+        assert!(debug.contains(&format!("{nonce}{header}")), "{debug}");
         let mut digest = Sha256::new();
         digest.update(nonce.as_bytes());
         digest.update([0]);
