@@ -450,7 +450,7 @@ impl<'a> Form<'a> {
 /// twice and others not at all: the callers sort `order`, or check that it sorts strictly.
 #[inline(always)]
 fn arrange(entries: &mut [Entry], order: &[u8]) {
-    // Only the entries there are are copied: the rest of the room stays uninitialised.
+    // Only the existing entries are copied; the rest of the room stays uninitialised.
     let mut arrived = arrayvec::ArrayVec::<Entry, INLINE_PAIRS>::new();
     let _ = arrived.try_extend_from_slice(entries.get(..INLINE_PAIRS).unwrap_or(entries));
     for (slot, &i) in entries.iter_mut().zip(order) {

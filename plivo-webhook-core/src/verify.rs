@@ -25,7 +25,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_NONCE_BYTES: usize = 256;
 
 /// Nonce and signature header kept inline in a [`Verified`]: a 20-digit nonce and one
-/// 44-character signature fit (several signatures, from several tokens, are boxed).
+/// 44-character signature fit (a header with several signatures, from several tokens,
+/// goes to the heap).
 const SIGNED_INLINE: usize = 72;
 
 /// Verifies Plivo callback signatures.

@@ -213,6 +213,31 @@ fn replay_key_is_the_digest_of_nonce_and_matching_header() {
         key_of(TOKEN, nonce),
         key_of("MAIN_ACCOUNT_TOKEN_0123", nonce)
     );
+
+    // A header listing two signatures (longer than what `Verified` keeps inline): the key
+    // covers the whole header, and the nonce still reads back.
+    let signed = signer.sign_with_nonce("POST", url, body, nonce);
+    let list = format!("{},{}", signed.ma_signature().unwrap(), signed.signature());
+    let headers: Vec<(&str, String)> = signed
+        .headers()
+        .into_iter()
+        .map(|(name, value)| match name {
+            "X-Plivo-Signature-V3" => (name, list.clone()),
+            _ => (name, value),
+        })
+        .collect();
+    let verified = verifier()
+        .verify(&CallbackRequest::with_public_url(
+            "POST", url, &headers, body,
+        ))
+        .unwrap();
+    assert_eq!(verified.nonce(), nonce);
+    let mut digest = Sha256::new();
+    digest.update(nonce.as_bytes());
+    digest.update([0]);
+    digest.update(list.as_bytes());
+    assert_eq!(verified.replay_key(), <[u8; 32]>::from(digest.finalize()));
+    assert!(format!("{verified:?}").contains(&format!("{nonce}{list}")));
 }
 
 /// One verifier shared by threads that verify callbacks of the same size in different
