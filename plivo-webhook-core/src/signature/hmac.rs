@@ -182,16 +182,10 @@ impl<'b> BufferedMac<'b> {
 
 impl BufferedMac<'_> {
     /// [`Sink::put`] when the bytes do not fit in the buffer's room: the whole blocks are
-    /// compressed first, and bytes longer than the buffer go through it a buffer's worth at
-    /// a time.
+    /// compressed and the rest moved to the front first, a buffer's worth at a time (one
+    /// piece, unless the bytes are longer than the buffer).
     #[inline(never)]
     fn put_cold(&mut self, bytes: &[u8]) {
-        if self.room_for(bytes.len()) {
-            let dst = &mut self.buf[self.len..self.len + bytes.len()];
-            copy_short(dst, bytes);
-            self.len += bytes.len();
-            return;
-        }
         for piece in bytes.chunks(BUFFERED - BLOCK) {
             self.room_for(piece.len());
             self.buf[self.len..self.len + piece.len()].copy_from_slice(piece);
