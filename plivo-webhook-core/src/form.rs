@@ -18,7 +18,7 @@ use std::cmp::Ordering;
 
 use smallvec::SmallVec;
 
-use crate::order::Orders;
+use crate::order::{Order, Orders};
 use crate::scan::{masks, Masks};
 
 /// Pairs kept inline before spilling to the heap: a Plivo callback has at most ~25.
@@ -39,6 +39,10 @@ pub(crate) struct Form<'a> {
     entries: SmallVec<[Entry; INLINE_PAIRS]>,
     /// Decoded text of escaped keys and values, each valid UTF-8.
     decoded: DecodedText,
+    /// The sorted order, once [`Form::sort_remembering`] found it: position `i` of the
+    /// sorted pairs is `entries[order[i]]`. `None` while the entries are in the order that
+    /// counts (arrival, or sorted in place by [`Form::sort`]).
+    order: Option<Order>,
 }
 
 /// One pair: plain old data, so building and sorting move 32 bytes, not strings.
@@ -135,13 +139,14 @@ impl<'a> Form<'a> {
         self.raw = raw;
         self.entries.clear();
         self.decoded.clear();
+        self.order = None;
         let form = self;
-        let mut scan = Scan::default();
+        let mut scan = Scan::at(0);
         let mut chunks = raw.chunks_exact(64);
         let mut base = 0;
         for chunk in &mut chunks {
             if let Ok(chunk) = <&[u8; 64]>::try_from(chunk) {
-                form.chunk(&mut scan, base, masks(chunk));
+                scan = form.chunk(scan, base, masks(chunk));
             }
             base += 64;
         }
@@ -150,16 +155,16 @@ impl<'a> Form<'a> {
             // Zero bytes are in no class, so the padding changes nothing.
             let mut last = [0u8; 64];
             last[..rest.len()].copy_from_slice(rest);
-            form.chunk(&mut scan, base, masks(&last));
+            scan = form.chunk(scan, base, masks(&last));
         }
-        form.close(&scan, raw.len());
+        form.close(scan, raw.len());
     }
 
     /// Reads one 64-byte chunk starting at `base`, a segment at a time: each `&` closes
     /// one, and the masks tell where its `=` is and which of its parts need decoding,
     /// without looking at bytes one by one.
     #[inline(always)]
-    fn chunk(&mut self, scan: &mut Scan, base: usize, masks: Masks) {
+    fn chunk(&mut self, mut scan: Scan, base: usize, masks: Masks) -> Scan {
         let mut amps = masks.amp;
         // The bits of this chunk from the current segment's start on.
         let mut from = u64::MAX;
@@ -169,24 +174,21 @@ impl<'a> Form<'a> {
             let part = from & amps.wrapping_sub(1) & !amps;
             let escaped = masks.escaped & part;
             let eq = masks.eq & part;
-            if scan.eq.is_none() && eq != 0 {
+            if scan.eq == NO_EQ && eq != 0 {
                 // The bits before the segment's first `=`.
                 let before = (eq & eq.wrapping_neg()) - 1;
-                scan.eq = Some(base + eq.trailing_zeros() as usize);
+                scan.eq = base + eq.trailing_zeros() as usize;
                 scan.key_escaped = scan.escaped | (escaped & before != 0);
                 scan.escaped = escaped & !before != 0;
             } else {
                 scan.escaped |= escaped != 0;
             }
             if amps == 0 {
-                return;
+                return scan;
             }
             let at = base + amps.trailing_zeros() as usize;
             self.close(scan, at);
-            *scan = Scan {
-                start: at + 1,
-                ..Scan::default()
-            };
+            scan = Scan::at(at + 1);
             // The bits above this `&`.
             from = !(amps ^ (amps - 1));
             amps &= amps - 1;
@@ -195,16 +197,19 @@ impl<'a> Form<'a> {
 
     /// Records the segment that ends at `end` (an `&` or the end of the data).
     #[inline(always)]
-    fn close(&mut self, scan: &Scan, end: usize) {
+    fn close(&mut self, scan: Scan, end: usize) {
         if scan.start >= end {
             return;
         }
         if scan.key_escaped || scan.escaped {
-            return self.close_escaped(*scan, end);
+            return self.close_escaped(scan.start, scan.eq, end, scan.key_escaped, scan.escaped);
         }
         // The common case, built in registers: plain key, plain value.
-        let key_end = scan.eq.unwrap_or(end);
-        let value_start = scan.eq.map_or(end, |eq| eq + 1);
+        let (key_end, value_start) = if scan.eq == NO_EQ {
+            (end, end)
+        } else {
+            (scan.eq, scan.eq + 1)
+        };
         // Positions fit: `raw` is at most `MAX_FORM_BYTES` long.
         self.entries.push(Entry {
             prefix: prefix_within(self.raw, scan.start, key_end),
@@ -223,16 +228,24 @@ impl<'a> Form<'a> {
 
     /// [`Form::close`] for a segment with `+`, `%` or bytes that are not ASCII.
     #[inline(never)]
-    fn close_escaped(&mut self, scan: Scan, end: usize) {
-        let (key, value) = match scan.eq {
-            None => (
-                self.span(scan.start, end, scan.escaped),
+    fn close_escaped(
+        &mut self,
+        start: usize,
+        eq: usize,
+        end: usize,
+        key_escaped: bool,
+        escaped: bool,
+    ) {
+        let (key, value) = if eq == NO_EQ {
+            (
+                self.span(start, end, escaped),
                 self.span(end, end, false),
-            ),
-            Some(eq) => (
-                self.span(scan.start, eq, scan.key_escaped),
-                self.span(eq + 1, end, scan.escaped),
-            ),
+            )
+        } else {
+            (
+                self.span(start, eq, key_escaped),
+                self.span(eq + 1, end, escaped),
+            )
         };
         let prefix = match key.kind {
             Kind::Plain => prefix_within(self.raw, key.start as usize, key.end as usize),
@@ -282,15 +295,18 @@ impl<'a> Form<'a> {
             raw,
             entries,
             decoded,
+            order,
         } = self;
         entries.sort_unstable_by(|a, b| compare(raw, decoded, a, b));
+        *order = None;
     }
 
     /// [`Form::sort`], trying first the order `orders` remembers for this many pairs, and
     /// remembering the order found. The guess is used only if every pair it puts in place
     /// is strictly less than the next: then no index repeats (an entry is equal to
     /// itself), so its `n` indices, each below `n`, are a permutation, and a sorted one.
-    /// A form with two equal pairs is sorted afresh each time.
+    /// A form with two equal pairs is sorted afresh each time. The entries stay where they
+    /// are: the order is kept beside them, and the pairs are read through it.
     pub(crate) fn sort_remembering(&mut self, orders: &Orders) {
         let n = self.entries.len();
         if n > INLINE_PAIRS {
@@ -300,18 +316,34 @@ impl<'a> Form<'a> {
             raw,
             entries,
             decoded,
+            order,
         } = self;
         let guess = orders.guess(n);
-        let guess = guess.get(..n).unwrap_or_default();
-        if sorts_strictly(raw, decoded, entries, guess) {
-            return arrange(entries, guess);
+        if sorts_strictly(raw, decoded, entries, guess.get(..n).unwrap_or_default()) {
+            *order = Some(guess);
+            return;
         }
         let entry = |i: u8| &entries[usize::from(i)];
         // `n` is at most 32, so the indices fit.
-        let mut order: SmallVec<[u8; INLINE_PAIRS]> = (0..n as u8).collect();
-        order.sort_unstable_by(|&a, &b| compare(raw, decoded, entry(a), entry(b)));
-        arrange(entries, &order);
-        orders.set(&order);
+        let mut sorted: Order = std::array::from_fn(|i| i as u8);
+        let by_pair = sorted.get_mut(..n).unwrap_or_default();
+        by_pair.sort_unstable_by(|&a, &b| compare(raw, decoded, entry(a), entry(b)));
+        orders.set(by_pair);
+        *order = Some(sorted);
+    }
+
+    /// The entries in the order that counts (see [`Form::order`]).
+    #[inline(always)]
+    fn in_order(&self) -> InOrder<'_> {
+        let entries = &self.entries[..];
+        InOrder {
+            entries,
+            order: self
+                .order
+                .as_ref()
+                .map(|order| order.get(..entries.len()).unwrap_or_default().iter()),
+            next: 0,
+        }
     }
 
     /// The number of pairs.
@@ -334,7 +366,7 @@ impl<'a> Form<'a> {
         mut at: usize,
         mut each: impl FnMut(&[u8], usize, usize, usize),
     ) -> usize {
-        for entry in &self.entries {
+        for entry in self.in_order() {
             let key = at;
             at += self.copy_span(entry.key, out, at);
             let value = at;
@@ -355,8 +387,7 @@ impl<'a> Form<'a> {
             )
             .count(),
         };
-        self.entries
-            .iter()
+        self.in_order()
             .map(move |entry| (length(entry.key), length(entry.value)))
     }
 
@@ -410,7 +441,7 @@ impl<'a> Form<'a> {
     /// pairs: the signing string's pieces, without building [`Text`]s for plain text.
     #[inline(always)]
     pub(crate) fn feed(&self, sink: &mut impl Sink, between: &[u8], separator: &[u8]) {
-        for (i, entry) in self.entries.iter().enumerate() {
+        for (i, entry) in self.in_order().enumerate() {
             if i > 0 && !separator.is_empty() {
                 sink.put(separator);
             }
@@ -434,7 +465,7 @@ impl<'a> Form<'a> {
     /// The pairs, in arrival order or (after [`Form::sort`]) sorted.
     #[cfg(test)]
     pub(crate) fn pairs(&self) -> impl ExactSizeIterator<Item = (Text<'_>, Text<'_>)> + '_ {
-        self.entries.iter().map(|entry| {
+        self.in_order().map(|entry| {
             (
                 Text::of(self.raw, &self.decoded, entry.key),
                 Text::of(self.raw, &self.decoded, entry.value),
@@ -443,22 +474,40 @@ impl<'a> Form<'a> {
     }
 }
 
-/// Rearranges `entries` (at most [`INLINE_PAIRS`]) so that position `i` holds what was at
-/// `order[i]`, a permutation of their indices. They are gathered from a copy: the loads are
-/// independent, where following the permutation's cycles in place would make each move
-/// wait for the one before. Were `order` not a permutation, some entries would come out
-/// twice and others not at all: the callers sort `order`, or check that it sorts strictly.
-#[inline(always)]
-fn arrange(entries: &mut [Entry], order: &[u8]) {
-    // Only the existing entries are copied; the rest of the room stays uninitialised.
-    let mut arrived = arrayvec::ArrayVec::<Entry, INLINE_PAIRS>::new();
-    let _ = arrived.try_extend_from_slice(entries.get(..INLINE_PAIRS).unwrap_or(entries));
-    for (slot, &i) in entries.iter_mut().zip(order) {
-        if let Some(entry) = arrived.get(usize::from(i)) {
-            *slot = *entry;
+/// A form's entries in the order that counts: through [`Form::order`] when it is set.
+struct InOrder<'f> {
+    entries: &'f [Entry],
+    order: Option<std::slice::Iter<'f, u8>>,
+    /// The next entry, without an order.
+    next: usize,
+}
+
+impl<'f> Iterator for InOrder<'f> {
+    type Item = &'f Entry;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<&'f Entry> {
+        match &mut self.order {
+            // A permutation of the indices (see `Form::sort_remembering`): each is in range.
+            Some(order) => order.next().and_then(|&i| self.entries.get(usize::from(i))),
+            None => {
+                let entry = self.entries.get(self.next)?;
+                self.next += 1;
+                Some(entry)
+            }
         }
     }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = match &self.order {
+            Some(order) => order.len(),
+            None => self.entries.len().saturating_sub(self.next),
+        };
+        (left, Some(left))
+    }
 }
+
+impl ExactSizeIterator for InOrder<'_> {}
 
 /// Orders two entries by decoded key, then value.
 #[inline(always)]
@@ -570,17 +619,32 @@ impl DecodedText {
     }
 }
 
-/// Scanner state: the segment being read.
-#[derive(Debug, Clone, Copy, Default)]
+/// Scanner state: the segment being read. Passed by value, so that it stays in registers.
+#[derive(Debug, Clone, Copy)]
 struct Scan {
     /// Where the segment starts.
     start: usize,
-    /// Its first `=`, once seen.
-    eq: Option<usize>,
+    /// Its first `=`, once seen ([`NO_EQ`] before).
+    eq: usize,
     /// Whether the key had `+`, `%` or non-ASCII bytes (known once `eq` is).
     key_escaped: bool,
     /// Whether the part being read (key, or value after `eq`) has them.
     escaped: bool,
+}
+
+/// [`Scan::eq`] before the segment's first `=`: no position (positions fit in `u32`).
+const NO_EQ: usize = usize::MAX;
+
+impl Scan {
+    /// A segment starting at `start`, nothing seen yet.
+    const fn at(start: usize) -> Self {
+        Scan {
+            start,
+            eq: NO_EQ,
+            key_escaped: false,
+            escaped: false,
+        }
+    }
 }
 
 /// Whether escaped ASCII text decodes to ASCII (no `%XX` of 0x80 or more).
