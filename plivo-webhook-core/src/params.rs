@@ -61,8 +61,11 @@ impl Params {
         if at != text.len() {
             return Params::from_sorted(form);
         }
-        match String::from_utf8(text.to_vec()) {
-            Ok(text) => Params { text, spans },
+        match simdutf8::basic::from_utf8(text) {
+            Ok(text) => Params {
+                text: text.to_owned(),
+                spans,
+            },
             Err(_) => Params::from_sorted(form),
         }
     }
