@@ -237,10 +237,7 @@ impl<'a> Form<'a> {
         escaped: bool,
     ) {
         let (key, value) = if eq == NO_EQ {
-            (
-                self.span(start, end, escaped),
-                self.span(end, end, false),
-            )
+            (self.span(start, end, escaped), self.span(end, end, false))
         } else {
             (
                 self.span(start, eq, key_escaped),
@@ -374,21 +371,6 @@ impl<'a> Form<'a> {
             each(out, key, value, at);
         }
         at
-    }
-
-    /// The decoded lengths of each pair's key and value, in the pairs' order.
-    pub(crate) fn decoded_lengths(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let length = |span: Span| match span.kind {
-            Kind::Plain | Kind::Decoded => (span.end - span.start) as usize,
-            Kind::Escaped => Decoded::new(
-                self.raw
-                    .get(span.start as usize..span.end as usize)
-                    .unwrap_or_default(),
-            )
-            .count(),
-        };
-        self.in_order()
-            .map(move |entry| (length(entry.key), length(entry.value)))
     }
 
     /// Appends every pair, decoded, to `text` ([`Form::copy_pairs`] into a vector).

@@ -1,6 +1,7 @@
 //! Decoded form parameters of a verified callback.
 
 use crate::form::Form;
+use crate::signature::PairEnds;
 
 /// Form-decoded parameters, sorted by key then value (the order in which they were
 /// signed). Repeated keys keep every value.
@@ -28,6 +29,10 @@ struct Span {
 
 impl Params {
     pub(crate) fn from_sorted(form: &Form<'_>) -> Self {
+        if form.is_empty() {
+            // The usual URL without a query: nothing to allocate or validate.
+            return Params::default();
+        }
         let mut text = Vec::new();
         let mut spans = Vec::with_capacity(form.len());
         form.decode_pairs(&mut text, |key, value, end| {
@@ -43,21 +48,29 @@ impl Params {
     }
 
     /// Takes `form`'s pairs from `text`, which holds them decoded, back to back, in
-    /// sorted order (where the signature's HMAC gathered them).
-    pub(crate) fn from_joined(text: &[u8], form: &Form<'_>) -> Self {
-        let mut spans = Vec::with_capacity(form.len());
-        let mut at = 0;
-        for (key, value) in form.decoded_lengths() {
-            let (middle, end) = (at + key, at + key + value);
-            spans.push(Span {
-                key: (offset(at), offset(middle)),
-                value: (offset(middle), offset(end)),
-            });
-            at = end;
+    /// sorted order (where the signature's HMAC gathered them), each ending where `ends`
+    /// says (noted as they were copied there).
+    pub(crate) fn from_joined(text: &[u8], ends: &PairEnds, form: &Form<'_>) -> Self {
+        if ends.len() != form.len() {
+            // More pairs than were noted.
+            return Params::from_sorted(form);
         }
-        // Both hold by construction (the lengths are those the pairs were copied with, and
-        // every piece is ASCII or was decoded into a `str`); if either ever did not, the
-        // pairs are decoded again rather than given with wrong spans.
+        let mut at = 0;
+        let spans: Vec<Span> = ends
+            .iter()
+            .map(|&[middle, end]| {
+                let span = Span {
+                    key: (at, middle),
+                    value: (middle, end),
+                };
+                at = end;
+                span
+            })
+            .collect();
+        let at = at as usize;
+        // Both hold by construction (the ends are where the pairs were copied, and every
+        // piece is ASCII or was decoded into a `str`); if either ever did not, the pairs
+        // are decoded again rather than given with wrong spans.
         if at != text.len() {
             return Params::from_sorted(form);
         }
@@ -295,10 +308,16 @@ mod tests {
         let mut form = Form::parse(raw);
         form.sort();
         let right = "ax yb2c\u{20ac}".as_bytes();
-        assert_eq!(Params::from_joined(right, &form), Params::decode(raw));
+        let ends = PairEnds::from_iter([[1, 4], [5, 6], [7, 10]]);
+        let want = Params::decode(raw);
+        assert_eq!(Params::from_joined(right, &ends, &form), want);
+        assert_eq!(want.get("a"), Some("x y"));
         for wrong in [&b"ax yb2"[..], b"ax yb2c\xe2\x82\xff", b""] {
-            assert_eq!(Params::from_joined(wrong, &form), Params::decode(raw));
+            assert_eq!(Params::from_joined(wrong, &ends, &form), want);
         }
+        // Fewer ends than pairs (a form of more pairs than are noted): decoded again.
+        let fewer = PairEnds::from_iter([[1, 4], [5, 6]]);
+        assert_eq!(Params::from_joined(right, &fewer, &form), want);
     }
 
     #[test]

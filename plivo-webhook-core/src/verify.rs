@@ -298,11 +298,15 @@ impl Verifier {
             ma_v3,
         };
         let mut buf = [0; std::mem::size_of::<signature::MacBuffer>()];
-        match self.match_v3(request, &url, &signed, params, &mut buf) {
+        // Where the pairs end in `buf`, noted while they are hashed when they are wanted.
+        let mut ends = signature::PairEnds::new();
+        let want_params = body.is_some() && method == Method::Post;
+        let noted = want_params.then_some(&mut ends);
+        match self.match_v3(request, &url, &signed, params, &mut buf, noted) {
             Some((matched, hashed)) => {
                 if let Some(body) = body.filter(|_| method == Method::Post && !params.is_empty()) {
                     *body = Some(match hashed.and_then(|range| buf.get(range)) {
-                        Some(text) => Params::from_joined(text, params),
+                        Some(text) => Params::from_joined(text, &ends, params),
                         None => Params::from_sorted(params),
                     });
                 }
@@ -338,11 +342,13 @@ impl Verifier {
         signed: &Signed<'_, '_>,
         params: &Form<'_>,
         buf: &mut signature::MacBuffer,
+        mut ends: Option<&mut signature::PairEnds>,
     ) -> Option<(SignatureMatch, Option<Range<usize>>)> {
-        self.match_v3_at(url, signed, params, buf).or_else(|| {
-            let bare = bare_root(request, url)?;
-            self.match_v3_at(&bare, signed, params, buf)
-        })
+        self.match_v3_at(url, signed, params, buf, ends.as_deref_mut())
+            .or_else(|| {
+                let bare = bare_root(request, url)?;
+                self.match_v3_at(&bare, signed, params, buf, ends)
+            })
     }
 
     fn match_v3_at(
@@ -351,6 +357,7 @@ impl Verifier {
         signed: &Signed<'_, '_>,
         params: &Form<'_>,
         buf: &mut signature::MacBuffer,
+        mut ends: Option<&mut signature::PairEnds>,
     ) -> Option<(SignatureMatch, Option<Range<usize>>)> {
         let Signed {
             method,
@@ -361,6 +368,9 @@ impl Verifier {
         } = *signed;
         for (token_index, key) in self.inner.keys.iter().enumerate() {
             let mut mac = signature::BufferedMac::new(key, buf);
+            if let Some(ends) = ends.as_deref_mut() {
+                mac.note_pairs(ends);
+            }
             v3::feed(url, method, query, params, nonce, &mut mac);
             let hashed = mac.form_at();
             let expected = mac.finish();

@@ -43,6 +43,13 @@ fn verdict(url: &str, method: &str, body: &[u8], headers: &[(&'static str, Strin
         .is_ok()
 }
 
+/// The parameters `Verifier::verify` gives a signed POST: taken from where they were
+/// hashed (with the ends noted while copying them), or decoded again past 32 pairs.
+fn verified_params(url: &str, body: &[u8], headers: &[(&'static str, String)]) -> Params {
+    let request = CallbackRequest::with_public_url("POST", url, &headers, body);
+    verifier().verify(&request).unwrap().params().clone()
+}
+
 prop_compose! {
     fn url()(scheme in prop::sample::select(vec!["http", "https"]),
              host in "[a-zA-Z0-9.-]{1,20}",
@@ -69,6 +76,7 @@ proptest! {
         let body = body_of(&params);
         let signed = Signer::new(TOKEN).sign_with_nonce("POST", &url, body.as_bytes(), &nonce);
         prop_assert!(verdict(&url, "POST", body.as_bytes(), &signed.headers()));
+        prop_assert_eq!(verified_params(&url, body.as_bytes(), &signed.headers()), Params::decode(body.as_bytes()));
     }
 
     /// Long plain keys and values, and bodies past the verifier's 512-byte HMAC buffer:
@@ -82,6 +90,21 @@ proptest! {
         let body = body_of(&params);
         let signed = Signer::new(TOKEN).sign_with_nonce("POST", &url, body.as_bytes(), &nonce);
         prop_assert!(verdict(&url, "POST", body.as_bytes(), &signed.headers()));
+        prop_assert_eq!(verified_params(&url, body.as_bytes(), &signed.headers()), Params::decode(body.as_bytes()));
+    }
+
+    /// Short pairs, up to 40 of them (past the 32 whose ends are noted while hashing) and
+    /// often fitting in the HMAC buffer whole: `Verifier::verify`'s parameters are the
+    /// body's, decoded.
+    #[test]
+    fn verified_params_are_the_decoded_body(
+        url in url(),
+        params in prop::collection::vec(("[a-zA-Z%+]{0,6}", "[a-z0-9 %+&=]{0,6}"), 0..40),
+        nonce in "[0-9]{1,24}",
+    ) {
+        let body = body_of(&params);
+        let signed = Signer::new(TOKEN).sign_with_nonce("POST", &url, body.as_bytes(), &nonce);
+        prop_assert_eq!(verified_params(&url, body.as_bytes(), &signed.headers()), Params::decode(body.as_bytes()));
     }
 
     #[test]

@@ -15,7 +15,9 @@ use sha2::digest::generic_array::GenericArray;
 use sha2::{compress256, Digest, Sha256};
 
 use super::{encode, ENCODED_LEN};
-use crate::form::{copy_short, Form, Sink};
+use arrayvec::ArrayVec;
+
+use crate::form::{copy_short, Form, Sink, INLINE_PAIRS};
 
 /// SHA-256's initial hash value (FIPS 180-4, section 5.3.3).
 const IV: [u32; 8] = [
@@ -100,7 +102,14 @@ pub(crate) struct BufferedMac<'b> {
     /// Where in `buf` the pairs of a form were written by [`Sink::put_form`], while they
     /// are still there.
     form_at: Option<Range<usize>>,
+    /// Where each pair's key and value end, from the start of `form_at`, when asked for.
+    ends: Option<&'b mut PairEnds>,
 }
+
+/// Where each pair's key and value end in the text of a form's pairs, back to back: for
+/// the parameters of a verified request, taken from the buffer they were hashed in. More
+/// than [`INLINE_PAIRS`] are not noted (see [`BufferedMac::note_pairs`]).
+pub(crate) type PairEnds = ArrayVec<[u32; 2], INLINE_PAIRS>;
 
 impl<'b> BufferedMac<'b> {
     pub(crate) fn new(key: &'b HmacKey, buf: &'b mut MacBuffer) -> Self {
@@ -112,7 +121,15 @@ impl<'b> BufferedMac<'b> {
             hashed: 0,
             earlier: 0,
             form_at: None,
+            ends: None,
         }
+    }
+
+    /// Notes in `ends` where the pairs fed with [`Sink::put_form`] end, as it copies them
+    /// (cleared first). Past [`INLINE_PAIRS`] pairs, `ends` holds fewer than the form.
+    pub(crate) fn note_pairs(&mut self, ends: &'b mut PairEnds) {
+        ends.clear();
+        self.ends = Some(ends);
     }
 
     /// Where the pairs of the form fed with [`Sink::put_form`] lie in the buffer, decoded
@@ -247,13 +264,18 @@ impl Sink for BufferedMac<'_> {
                 len,
                 hashed,
                 form_at,
+                ends,
                 ..
             } = self;
             let start = *len;
-            *len = form.copy_pairs(&mut buf[..], *len, |out, _, _, end| {
+            *len = form.copy_pairs(&mut buf[..], *len, |out, _, value, end| {
                 if let Some(block) = out.get(*hashed..end).and_then(<[u8]>::first_chunk::<BLOCK>) {
                     compress(state, block);
                     *hashed += BLOCK;
+                }
+                if let Some(ends) = ends {
+                    // Positions in the buffer: they fit.
+                    let _ = ends.try_push([(value - start) as u32, (end - start) as u32]);
                 }
             });
             *form_at = Some(start..*len);

@@ -11,7 +11,7 @@ mod hmac;
 pub(crate) mod v2;
 pub(crate) mod v3;
 
-pub(crate) use self::hmac::{BufferedMac, HmacKey, MacBuffer};
+pub(crate) use self::hmac::{BufferedMac, HmacKey, MacBuffer, PairEnds};
 
 #[cfg(any(test, feature = "testing"))]
 use ::hmac::{Hmac, Mac};
