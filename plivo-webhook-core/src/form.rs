@@ -987,6 +987,22 @@ mod tests {
             let n = decode_into(raw.as_bytes(), &mut out);
             assert_eq!(&out[..n], &want[..], "{raw}");
         }
+        // Every length around the words, escapes anywhere, with room for exactly the raw
+        // bytes (the last word's bytes written one by one) and with slack after it.
+        for seed in 0u64..4000 {
+            let mut rng = crate::test_rng::stream(seed);
+            let len = (rng.next().unwrap_or_default() % 40) as usize;
+            let raw: Vec<u8> = rng
+                .take(len)
+                .map(|x| b"a+%4Fz%E9+\xc3 &="[(x % 14) as usize])
+                .collect();
+            let want: Vec<u8> = Decoded::new(&raw).collect();
+            for slack in [0, 8] {
+                let mut out = vec![0xaa; raw.len() + slack];
+                let n = decode_into(&raw, &mut out);
+                assert_eq!(&out[..n], &want[..], "{raw:?} {slack}");
+            }
+        }
     }
 
     #[test]
