@@ -5,13 +5,14 @@
 //! buffer and is cloned whole (about 230 bytes) for each request. Here each token's two
 //! keyed states, after the inner and the outer pad block, are computed once
 //! ([`HmacKey`]); a request copies only the 32-byte inner state, and [`BufferedMac`]
-//! compresses the signing string's blocks where the pieces were gathered, adding the
-//! padding itself. The result is compared with the `hmac` crate's in the tests below, and
+//! compresses the signing string's blocks where the pieces were gathered, several per
+//! call (SHA-NI's state is loaded and stored once per call), adding the padding itself. The result is compared with the `hmac` crate's in the tests below, and
 //! every verification test compares it with the test signer's, which uses the crate.
 
 use std::ops::Range;
 
 use sha2::digest::generic_array::GenericArray;
+use sha2::digest::typenum::U64;
 use sha2::{compress256, Digest, Sha256};
 
 use super::{encode, ENCODED_LEN};
@@ -74,6 +75,14 @@ fn compress(state: &mut [u32; 8], block: &[u8; BLOCK]) {
         state,
         std::slice::from_ref(<&GenericArray<u8, _>>::from(block)),
     );
+}
+
+/// Compresses the whole blocks of `data` with one call: SHA-256's state is loaded and
+/// stored once for all of them, not once per block.
+fn compress_blocks(state: &mut [u32; 8], data: &[u8]) {
+    // An empty block buffer hands whole blocks straight to the closure, as a slice.
+    let mut blocks = block_buffer::EagerBuffer::<U64>::default();
+    blocks.digest_blocks(data, |blocks| compress256(state, blocks));
 }
 
 /// Bytes gathered before they must be compressed.
@@ -140,13 +149,15 @@ impl<'b> BufferedMac<'b> {
 
     /// Compresses the whole blocks gathered.
     fn absorb(&mut self) {
-        while let Some(block) = self
-            .buf
-            .get(self.hashed..self.len)
-            .and_then(<[u8]>::first_chunk::<BLOCK>)
-        {
-            compress(&mut self.state, block);
-            self.hashed += BLOCK;
+        let whole = (self.len - self.hashed) / BLOCK * BLOCK;
+        if whole > 0 {
+            compress_blocks(
+                &mut self.state,
+                self.buf
+                    .get(self.hashed..self.hashed + whole)
+                    .unwrap_or_default(),
+            );
+            self.hashed += whole;
         }
     }
 
@@ -166,19 +177,38 @@ impl<'b> BufferedMac<'b> {
 
     /// The MAC, as standard base64.
     pub(crate) fn finish(mut self) -> [u8; ENCODED_LEN] {
-        self.absorb();
-        let tail = self.buf.get(self.hashed..self.len).unwrap_or_default();
         // The inner hash covers the pad block, then the message.
         let bits = (BLOCK as u64 + self.earlier + self.len as u64) * 8;
-        let mut last = [0u8; 2 * BLOCK];
-        last[..tail.len()].copy_from_slice(tail);
-        last[tail.len()] = 0x80;
-        let blocks = if tail.len() + 9 <= BLOCK { 1 } else { 2 };
-        let end = blocks * BLOCK;
-        last[end - 8..end].copy_from_slice(&bits.to_be_bytes());
-        for block in last[..end].chunks_exact(BLOCK) {
-            if let Some(block) = block.first_chunk::<BLOCK>() {
-                compress(&mut self.state, block);
+        // The padding (0x80, zeros, the length in bits) ends the last block: at most 72
+        // bytes past the message. Written after it in the buffer when they fit there, so
+        // that the blocks left are compressed with one call.
+        let end = self.hashed + (self.len - self.hashed + 9).div_ceil(BLOCK) * BLOCK;
+        let (len, hashed) = (self.len, self.hashed);
+        match self
+            .buf
+            .get_mut(len..)
+            .and_then(<[u8]>::first_chunk_mut::<{ BLOCK + 8 }>)
+        {
+            Some(padding) => {
+                *padding = [0; BLOCK + 8];
+                padding[0] = 0x80;
+                if let Some(length) = self.buf.get_mut(end - 8..end) {
+                    length.copy_from_slice(&bits.to_be_bytes());
+                }
+                compress_blocks(
+                    &mut self.state,
+                    self.buf.get(hashed..end).unwrap_or_default(),
+                );
+            }
+            None => {
+                self.absorb();
+                let tail = self.buf.get(self.hashed..self.len).unwrap_or_default();
+                let mut last = [0u8; 2 * BLOCK];
+                last[..tail.len()].copy_from_slice(tail);
+                last[tail.len()] = 0x80;
+                let end = (tail.len() + 9).div_ceil(BLOCK) * BLOCK;
+                last[end - 8..end].copy_from_slice(&bits.to_be_bytes());
+                compress_blocks(&mut self.state, &last[..end]);
             }
         }
         let mut outer = [0u8; BLOCK];
@@ -256,8 +286,11 @@ impl Sink for BufferedMac<'_> {
     #[inline(always)]
     fn put_form(&mut self, form: &Form<'_>) {
         if self.room_for(form.decoded_len_bound()) {
-            // The block copies' overrun (at most 32 bytes) lands in the slack. Each block is
-            // compressed once complete, so that the CPU hashes while it copies.
+            // The block copies' overrun (at most 32 bytes) lands in the slack. Blocks are
+            // compressed two at a time as they are completed, so that the CPU hashes while
+            // it copies, and SHA-256's state is loaded and stored once per two blocks. (One
+            // block per call measured 3.5% slower for `check`, three 3.8% slower, and all
+            // of them at the end 4.4% slower: Intel Xeon, the two builds run side by side.)
             let BufferedMac {
                 state,
                 buf,
@@ -269,9 +302,12 @@ impl Sink for BufferedMac<'_> {
             } = self;
             let start = *len;
             *len = form.copy_pairs(&mut buf[..], *len, |out, _, value, end| {
-                if let Some(block) = out.get(*hashed..end).and_then(<[u8]>::first_chunk::<BLOCK>) {
-                    compress(state, block);
-                    *hashed += BLOCK;
+                if let Some(blocks) = out
+                    .get(*hashed..end)
+                    .and_then(<[u8]>::first_chunk::<{ 2 * BLOCK }>)
+                {
+                    compress_blocks(state, blocks);
+                    *hashed += 2 * BLOCK;
                 }
                 if let Some(ends) = ends {
                     // Positions in the buffer: they fit.
