@@ -298,10 +298,10 @@ impl Verifier {
             ma_v3,
         };
         let mut buf = [0; std::mem::size_of::<signature::MacBuffer>()];
-        // Where the pairs end in `buf`, noted while they are hashed when they are wanted.
+        // Where the pairs end in `buf`, noted while they are hashed when a POST's parameters
+        // are wanted.
         let mut ends = signature::PairEnds::new();
-        let want_params = body.is_some() && method == Method::Post;
-        let noted = want_params.then_some(&mut ends);
+        let noted = (body.is_some() && method == Method::Post).then_some(&mut ends);
         match self.match_v3(request, &url, &signed, params, &mut buf, noted) {
             Some((matched, hashed)) => {
                 if let Some(body) = body.filter(|_| method == Method::Post && !params.is_empty()) {

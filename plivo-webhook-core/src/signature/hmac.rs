@@ -6,18 +6,18 @@
 //! keyed states, after the inner and the outer pad block, are computed once
 //! ([`HmacKey`]); a request copies only the 32-byte inner state, and [`BufferedMac`]
 //! compresses the signing string's blocks where the pieces were gathered, several per
-//! call (SHA-NI's state is loaded and stored once per call), adding the padding itself. The result is compared with the `hmac` crate's in the tests below, and
-//! every verification test compares it with the test signer's, which uses the crate.
+//! call (SHA-NI's state is loaded and stored once per call), adding the padding itself.
+//! The result is compared with the `hmac` crate's in the tests below, and every
+//! verification test compares it with the test signer's, which uses the crate.
 
 use std::ops::Range;
 
+use arrayvec::ArrayVec;
 use sha2::digest::generic_array::GenericArray;
 use sha2::digest::typenum::U64;
 use sha2::{compress256, Digest, Sha256};
 
 use super::{encode, ENCODED_LEN};
-use arrayvec::ArrayVec;
-
 use crate::form::{copy_short, Form, Sink, INLINE_PAIRS};
 
 /// SHA-256's initial hash value (FIPS 180-4, section 5.3.3).
