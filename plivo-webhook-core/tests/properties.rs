@@ -43,11 +43,23 @@ fn verdict(url: &str, method: &str, body: &[u8], headers: &[(&'static str, Strin
         .is_ok()
 }
 
-/// The parameters `Verifier::verify` gives a signed POST: taken from where they were
+/// Signs a POST of `params` and checks that `Verifier::check` accepts it and that
+/// `Verifier::verify` gives the body's parameters, decoded: taken from where they were
 /// hashed (with the ends noted while copying them), or decoded again past 32 pairs.
-fn verified_params(url: &str, body: &[u8], headers: &[(&'static str, String)]) -> Params {
-    let request = CallbackRequest::with_public_url("POST", url, &headers, body);
-    verifier().verify(&request).unwrap().params().clone()
+fn signed_post_verifies(
+    url: &str,
+    params: &[(String, String)],
+    nonce: &str,
+) -> Result<(), TestCaseError> {
+    let body = body_of(params);
+    let headers = Signer::new(TOKEN)
+        .sign_with_nonce("POST", url, body.as_bytes(), nonce)
+        .headers();
+    prop_assert!(verdict(url, "POST", body.as_bytes(), &headers));
+    let request = CallbackRequest::with_public_url("POST", url, &headers, body.as_bytes());
+    let verified = verifier().verify(&request).unwrap();
+    prop_assert_eq!(verified.params(), &Params::decode(body.as_bytes()));
+    Ok(())
 }
 
 prop_compose! {
@@ -73,10 +85,7 @@ proptest! {
 
     #[test]
     fn signed_requests_verify(url in url(), params in params(), nonce in "[0-9]{1,24}") {
-        let body = body_of(&params);
-        let signed = Signer::new(TOKEN).sign_with_nonce("POST", &url, body.as_bytes(), &nonce);
-        prop_assert!(verdict(&url, "POST", body.as_bytes(), &signed.headers()));
-        prop_assert_eq!(verified_params(&url, body.as_bytes(), &signed.headers()), Params::decode(body.as_bytes()));
+        signed_post_verifies(&url, &params, &nonce)?;
     }
 
     /// Long plain keys and values, and bodies past the verifier's 512-byte HMAC buffer:
@@ -87,24 +96,18 @@ proptest! {
         params in prop::collection::vec(("[A-Za-z_]{1,40}", "[a-zA-Z0-9.:-]{0,100}"), 1..40),
         nonce in "[0-9]{1,24}",
     ) {
-        let body = body_of(&params);
-        let signed = Signer::new(TOKEN).sign_with_nonce("POST", &url, body.as_bytes(), &nonce);
-        prop_assert!(verdict(&url, "POST", body.as_bytes(), &signed.headers()));
-        prop_assert_eq!(verified_params(&url, body.as_bytes(), &signed.headers()), Params::decode(body.as_bytes()));
+        signed_post_verifies(&url, &params, &nonce)?;
     }
 
-    /// Short pairs, up to 40 of them (past the 32 whose ends are noted while hashing) and
-    /// often fitting in the HMAC buffer whole: `Verifier::verify`'s parameters are the
-    /// body's, decoded.
+    /// Short pairs, up to 40 of them (past the 32 whose ends are noted while hashing),
+    /// often fitting in the HMAC buffer whole.
     #[test]
     fn verified_params_are_the_decoded_body(
         url in url(),
         params in prop::collection::vec(("[a-zA-Z%+]{0,6}", "[a-z0-9 %+&=]{0,6}"), 0..40),
         nonce in "[0-9]{1,24}",
     ) {
-        let body = body_of(&params);
-        let signed = Signer::new(TOKEN).sign_with_nonce("POST", &url, body.as_bytes(), &nonce);
-        prop_assert_eq!(verified_params(&url, body.as_bytes(), &signed.headers()), Params::decode(body.as_bytes()));
+        signed_post_verifies(&url, &params, &nonce)?;
     }
 
     #[test]
