@@ -198,8 +198,9 @@ impl Verifier {
     ///
     /// Cost: two allocations (the parameters' text and their positions), made once the
     /// signature matched, and a third when the nonce and the matching header together
-    /// pass 72 bytes (a header listing several signatures): a request that fails allocates no more than with
-    /// [`Verifier::check`], which allocates nothing for an ASCII callback. A POST's
+    /// pass 72 bytes (a header listing several signatures): a request that fails
+    /// allocates no more than with [`Verifier::check`], which allocates nothing for an
+    /// ASCII callback. A POST's
     /// parameters are decoded once: their text is copied from the buffer in which they
     /// were hashed.
     ///
@@ -298,13 +299,14 @@ impl Verifier {
             ma_v3,
         };
         let mut buf = [0; std::mem::size_of::<signature::MacBuffer>()];
-        // Where the pairs end in `buf`, noted while they are hashed when a POST's parameters
-        // are wanted.
+        // A POST's parameters, when wanted: where they end in `buf` is noted while they are
+        // hashed.
+        let body = body.filter(|_| method == Method::Post);
         let mut ends = signature::PairEnds::new();
-        let noted = (body.is_some() && method == Method::Post).then_some(&mut ends);
+        let noted = body.is_some().then_some(&mut ends);
         match self.match_v3(request, &url, &signed, params, &mut buf, noted) {
             Some((matched, hashed)) => {
-                if let Some(body) = body.filter(|_| method == Method::Post && !params.is_empty()) {
+                if let Some(body) = body.filter(|_| !params.is_empty()) {
                     *body = Some(match hashed.and_then(|range| buf.get(range)) {
                         Some(text) => Params::from_joined(text, &ends, params),
                         None => Params::from_sorted(params),
