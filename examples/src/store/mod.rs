@@ -13,6 +13,7 @@ mod sqlite;
 mod time;
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -115,16 +116,22 @@ impl NewEvent {
             known => known.clone(),
         };
         let sequence = status.sequence.map(i64::from);
+        // `<uuid>|<status>|<sequence>`. Starts with the UUID and `|`: SQLite reads a
+        // message's timeline through the unique index of this key.
+        let raw_status = status.status.as_str();
+        let mut dedupe_key =
+            String::with_capacity(status.message_uuid.len() + raw_status.len() + 12);
+        dedupe_key.push_str(&status.message_uuid);
+        dedupe_key.push('|');
+        dedupe_key.push_str(raw_status);
+        dedupe_key.push('|');
+        if let Some(sequence) = sequence {
+            // Writing to a `String` cannot fail.
+            let _ = write!(dedupe_key, "{sequence}");
+        }
         NewEvent {
             message_uuid: status.message_uuid.to_string(),
-            // Starts with the UUID and `|`: SQLite reads a message's timeline through the
-            // unique index of this key.
-            dedupe_key: format!(
-                "{}|{}|{}",
-                status.message_uuid,
-                status.status.as_str(),
-                sequence.map(|s| s.to_string()).unwrap_or_default()
-            ),
+            dedupe_key,
             status: stored.as_str().to_owned(),
             raw_status: status.status.as_str().to_owned(),
             rank: i32::from(stored.precedence()),
@@ -429,5 +436,16 @@ mod tests {
         let unknown = event("teleported");
         assert_eq!((unknown.status.as_str(), unknown.rank), ("sent", 1));
         assert_ne!(unknown.dedupe_key, event("sent").dedupe_key);
+    }
+
+    /// The dedupe key is stored (SQLite and PostgreSQL look retries up by it), so its
+    /// layout must not change: `<uuid>|<status as sent>|<sequence or nothing>`.
+    #[test]
+    fn dedupe_keys_keep_their_layout() {
+        assert_eq!(event("delivered").dedupe_key, "u|delivered|");
+        let params = Params::decode(b"MessageUUID=7a1f&From=a&To=b&Status=teleported&Sequence=12");
+        let status =
+            <MessageStatus as plivo_webhook_core::FromParams>::from_params(&params).unwrap();
+        assert_eq!(NewEvent::new(&status).dedupe_key, "7a1f|teleported|12");
     }
 }
