@@ -88,7 +88,7 @@ proptest! {
         signed_post_verifies(&url, &params, &nonce)?;
     }
 
-    /// Long plain keys and values, and bodies past the verifier's 512-byte HMAC buffer:
+    /// Long plain keys and values, and bodies past the verifier's 1,024-byte HMAC buffer:
     /// the block-copy paths (and their exact-copy fallbacks at the end of the body).
     #[test]
     fn long_plain_params_verify(
