@@ -4,7 +4,9 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{HeaderMap, HeaderName};
 use actix_web::web::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use plivo_webhook_core::{Error, HeaderValue, Headers};
+use std::sync::LazyLock;
+
+use plivo_webhook_core::{looked_up_header, Error, HeaderValue, Headers, LOOKED_UP_HEADERS};
 
 use crate::error::PlivoError;
 
@@ -16,8 +18,12 @@ impl Headers for ActixHeaders<'_> {
     fn header(&self, name: &str) -> HeaderValue<'_> {
         // As the core does for `http` 1.x maps: the names the verifier asks for are
         // `HeaderName`s made once, not parsed, lowercased and copied at each lookup.
-        let mut values = match known_header_name(name) {
-            Some(known) => self.0.get_all(known),
+        static READY: LazyLock<[Option<HeaderName>; 11]> = LazyLock::new(|| {
+            LOOKED_UP_HEADERS.map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
+        });
+        let ready = looked_up_header(name).and_then(|i| READY.get(i)?.as_ref());
+        let mut values = match ready {
+            Some(ready) => self.0.get_all(ready),
             None => self.0.get_all(name),
         };
         match (values.next(), values.next()) {
@@ -26,40 +32,6 @@ impl Headers for ActixHeaders<'_> {
             (Some(_), Some(_)) => HeaderValue::Many,
         }
     }
-}
-
-/// The `HeaderName` of a header the verifier looks up, by its name as the verifier writes
-/// it (the same table as the core's for `http` 1.x; another name is parsed as before).
-fn known_header_name(name: &str) -> Option<&'static HeaderName> {
-    use plivo_webhook_core::signature::{MA_V2, MA_V3, V2, V2_NONCE, V3, V3_NONCE};
-    static NAMES: [HeaderName; 11] = [
-        HeaderName::from_static("x-plivo-signature-v3"),
-        HeaderName::from_static("x-plivo-signature-ma-v3"),
-        HeaderName::from_static("x-plivo-signature-v3-nonce"),
-        HeaderName::from_static("x-plivo-signature-v2"),
-        HeaderName::from_static("x-plivo-signature-ma-v2"),
-        HeaderName::from_static("x-plivo-signature-v2-nonce"),
-        HeaderName::from_static("content-type"),
-        HeaderName::from_static("host"),
-        HeaderName::from_static("forwarded"),
-        HeaderName::from_static("x-forwarded-proto"),
-        HeaderName::from_static("x-forwarded-host"),
-    ];
-    let index = match name {
-        V3 => 0,
-        MA_V3 => 1,
-        V3_NONCE => 2,
-        V2 => 3,
-        MA_V2 => 4,
-        V2_NONCE => 5,
-        "Content-Type" => 6,
-        "Host" => 7,
-        "Forwarded" => 8,
-        "X-Forwarded-Proto" => 9,
-        "X-Forwarded-Host" => 10,
-        _ => return None,
-    };
-    NAMES.get(index)
 }
 
 /// Reads the payload, refusing early when `Content-Length` announces more than `limit`
@@ -90,40 +62,26 @@ pub(crate) async fn read(
 #[cfg(test)]
 mod tests {
     use actix_web::http::header::HeaderValue as ActixValue;
-    use plivo_webhook_core::signature::{MA_V2, MA_V3, V2, V2_NONCE, V3, V3_NONCE};
 
     use super::*;
 
-    /// Each name given a ready `HeaderName` is that name, and the map finds its header (in
-    /// any case) through it as through the name.
+    /// Each looked-up name is found through its ready `HeaderName`, in any case, once
+    /// or more; another name is parsed as before.
     #[test]
-    fn known_header_names_are_the_names_looked_up() {
-        let names = [
-            V3,
-            MA_V3,
-            V3_NONCE,
-            V2,
-            MA_V2,
-            V2_NONCE,
-            "Content-Type",
-            "Host",
-            "Forwarded",
-            "X-Forwarded-Proto",
-            "X-Forwarded-Host",
-        ];
-        for name in names {
-            let known = known_header_name(name).unwrap();
-            assert_eq!(known, &HeaderName::from_bytes(name.as_bytes()).unwrap());
+    fn looked_up_headers_are_found_through_ready_names() {
+        for name in LOOKED_UP_HEADERS {
             let mut map = HeaderMap::new();
             map.append(
                 HeaderName::from_bytes(name.to_ascii_uppercase().as_bytes()).unwrap(),
                 ActixValue::from_static("v"),
             );
             assert_eq!(ActixHeaders(&map).header(name), HeaderValue::One(b"v"));
-            map.append(known.clone(), ActixValue::from_static("w"));
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                ActixValue::from_static("w"),
+            );
             assert_eq!(ActixHeaders(&map).header(name), HeaderValue::Many);
         }
-        assert!(known_header_name("X-Other").is_none());
         let mut map = HeaderMap::new();
         map.append(
             HeaderName::from_static("x-other"),

@@ -81,7 +81,7 @@ pub use diagnose::{diagnose, Diagnosis, UrlChange};
 pub use error::Error;
 pub use params::{Params, ParamsIter};
 pub use replay::{MemoryNonceStore, NonceStore};
-pub use request::{CallbackRequest, HeaderValue, Headers};
+pub use request::{looked_up_header, CallbackRequest, HeaderValue, Headers, LOOKED_UP_HEADERS};
 pub use signature::SignatureHeader;
 pub use store::{CallbackStore, DeadLetter, EventOutcome, Notifier, StoredEvent, StoredMessage};
 pub use token::AuthToken;

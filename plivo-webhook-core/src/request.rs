@@ -62,8 +62,13 @@ impl Headers for http::HeaderMap {
         // The names the verifier asks for are turned into `HeaderName`s once: from a
         // `&str`, each lookup would parse and lowercase the name again, and copy it to the
         // heap when it is not a standard header (a third of a `check` with four lookups).
-        let mut values = match known_header_name(name) {
-            Some(known) => self.get_all(known).iter(),
+        static READY: std::sync::LazyLock<[Option<http::HeaderName>; 11]> =
+            std::sync::LazyLock::new(|| {
+                LOOKED_UP_HEADERS.map(|name| http::HeaderName::from_bytes(name.as_bytes()).ok())
+            });
+        let ready = looked_up_header(name).and_then(|i| READY.get(i)?.as_ref());
+        let mut values = match ready {
+            Some(ready) => self.get_all(ready).iter(),
             None => self.get_all(name).iter(),
         };
         match (values.next(), values.next()) {
@@ -74,41 +79,28 @@ impl Headers for http::HeaderMap {
     }
 }
 
-/// The `HeaderName` of a header the verifier looks up, by its name as the verifier writes
-/// it (another name is parsed at each lookup). The actix adapter keeps the same table for
-/// its `http` 0.2 map.
-#[cfg(feature = "http")]
-fn known_header_name(name: &str) -> Option<&'static http::HeaderName> {
-    use crate::signature::{MA_V2, MA_V3, V2, V2_NONCE, V3, V3_NONCE};
-    use http::HeaderName;
-    static NAMES: [HeaderName; 11] = [
-        HeaderName::from_static("x-plivo-signature-v3"),
-        HeaderName::from_static("x-plivo-signature-ma-v3"),
-        HeaderName::from_static("x-plivo-signature-v3-nonce"),
-        HeaderName::from_static("x-plivo-signature-v2"),
-        HeaderName::from_static("x-plivo-signature-ma-v2"),
-        HeaderName::from_static("x-plivo-signature-v2-nonce"),
-        HeaderName::from_static("content-type"),
-        HeaderName::from_static("host"),
-        HeaderName::from_static("forwarded"),
-        HeaderName::from_static("x-forwarded-proto"),
-        HeaderName::from_static("x-forwarded-host"),
-    ];
-    let index = match name {
-        V3 => 0,
-        MA_V3 => 1,
-        V3_NONCE => 2,
-        V2 => 3,
-        MA_V2 => 4,
-        V2_NONCE => 5,
-        "Content-Type" => 6,
-        "Host" => 7,
-        "Forwarded" => 8,
-        "X-Forwarded-Proto" => 9,
-        "X-Forwarded-Host" => 10,
-        _ => return None,
-    };
-    NAMES.get(index)
+/// Every header name the verifier passes to [`Headers::header`], as it writes them. An
+/// implementation over a map keyed by parsed names can parse these once and find the one
+/// asked for with [`looked_up_header`], instead of parsing (and, for a name that is not
+/// a standard header, copying) the name at each lookup: the `http` and actix maps do.
+pub const LOOKED_UP_HEADERS: [&str; 11] = [
+    crate::signature::V3,
+    crate::signature::MA_V3,
+    crate::signature::V3_NONCE,
+    crate::signature::V2,
+    crate::signature::MA_V2,
+    crate::signature::V2_NONCE,
+    "Content-Type",
+    "Host",
+    "Forwarded",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Host",
+];
+
+/// Where `name` is in [`LOOKED_UP_HEADERS`] (`None` for any other name).
+#[must_use]
+pub fn looked_up_header(name: &str) -> Option<usize> {
+    LOOKED_UP_HEADERS.iter().position(|&known| known == name)
 }
 
 /// Where the URL that Plivo signed comes from.
@@ -231,41 +223,26 @@ mod tests {
         );
     }
 
-    /// Each name given a ready `HeaderName` is that name, and a map finds its header (in
-    /// any case) through it as through the name.
+    /// Each looked-up name is found through its ready `HeaderName`, in any case, once
+    /// or more; another name is parsed as before.
     #[cfg(feature = "http")]
     #[test]
-    fn known_header_names_are_the_names_looked_up() {
-        use crate::signature::{MA_V2, MA_V3, V2, V2_NONCE, V3, V3_NONCE};
-        let names = [
-            V3,
-            MA_V3,
-            V3_NONCE,
-            V2,
-            MA_V2,
-            V2_NONCE,
-            "Content-Type",
-            "Host",
-            "Forwarded",
-            "X-Forwarded-Proto",
-            "X-Forwarded-Host",
-        ];
-        for name in names {
-            let known = known_header_name(name).unwrap();
-            assert_eq!(
-                known,
-                &http::HeaderName::from_bytes(name.as_bytes()).unwrap()
-            );
+    fn looked_up_headers_are_found_through_ready_names() {
+        for (i, name) in LOOKED_UP_HEADERS.into_iter().enumerate() {
+            assert_eq!(looked_up_header(name), Some(i));
             let mut map = http::HeaderMap::new();
             map.append(
                 http::HeaderName::from_bytes(name.to_ascii_uppercase().as_bytes()).unwrap(),
                 http::HeaderValue::from_static("v"),
             );
             assert_eq!(map.header(name), HeaderValue::One(b"v"), "{name}");
-            map.append(known.clone(), http::HeaderValue::from_static("w"));
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_static("w"),
+            );
             assert_eq!(map.header(name), HeaderValue::Many, "{name}");
         }
-        assert!(known_header_name("X-Other").is_none());
+        assert_eq!(looked_up_header("X-Other"), None);
         let mut map = http::HeaderMap::new();
         map.append("x-other", http::HeaderValue::from_static("v"));
         assert_eq!(map.header("X-Other"), HeaderValue::One(b"v"));
