@@ -1,11 +1,11 @@
 //! actix's header map as core headers; buffering a payload up to the limit.
 
+use std::sync::LazyLock;
+
 use actix_web::dev::Payload;
 use actix_web::http::header::{HeaderMap, HeaderName};
 use actix_web::web::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use std::sync::LazyLock;
-
 use plivo_webhook_core::{looked_up_header, Error, HeaderValue, Headers, LOOKED_UP_HEADERS};
 
 use crate::error::PlivoError;

@@ -61,7 +61,8 @@ impl Headers for http::HeaderMap {
     fn header(&self, name: &str) -> HeaderValue<'_> {
         // The names the verifier asks for are turned into `HeaderName`s once: from a
         // `&str`, each lookup would parse and lowercase the name again, and copy it to the
-        // heap when it is not a standard header (a third of a `check` with four lookups).
+        // heap when it is not a standard header (a `check` through a `HeaderMap` spent 10%
+        // of its time on that).
         static READY: std::sync::LazyLock<[Option<http::HeaderName>; 11]> =
             std::sync::LazyLock::new(|| {
                 LOOKED_UP_HEADERS.map(|name| http::HeaderName::from_bytes(name.as_bytes()).ok())
