@@ -16,13 +16,7 @@ pub(crate) struct ActixHeaders<'a>(pub(crate) &'a HeaderMap);
 
 impl Headers for ActixHeaders<'_> {
     fn header(&self, name: &str) -> HeaderValue<'_> {
-        // As the core does for `http` 1.x maps: the names the verifier asks for are
-        // `HeaderName`s made once, not parsed, lowercased and copied at each lookup.
-        static READY: LazyLock<[Option<HeaderName>; 11]> = LazyLock::new(|| {
-            LOOKED_UP_HEADERS.map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
-        });
-        let ready = looked_up_header(name).and_then(|i| READY.get(i)?.as_ref());
-        let mut values = match ready {
+        let mut values = match ready_name(name) {
             Some(ready) => self.0.get_all(ready),
             None => self.0.get_all(name),
         };
@@ -32,6 +26,15 @@ impl Headers for ActixHeaders<'_> {
             (Some(_), Some(_)) => HeaderValue::Many,
         }
     }
+}
+
+/// The `HeaderName` of `name` when it is one the verifier looks up, made once (as the core
+/// does for `http` 1.x maps): not parsed, lowercased and copied at each lookup.
+fn ready_name(name: &str) -> Option<&'static HeaderName> {
+    static READY: LazyLock<[Option<HeaderName>; 11]> = LazyLock::new(|| {
+        LOOKED_UP_HEADERS.map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
+    });
+    READY.get(looked_up_header(name)?)?.as_ref()
 }
 
 /// Reads the payload, refusing early when `Content-Length` announces more than `limit`
@@ -70,6 +73,9 @@ mod tests {
     #[test]
     fn looked_up_headers_are_found_through_ready_names() {
         for name in LOOKED_UP_HEADERS {
+            // The ready name is there, and is the name (not found by the fallback).
+            let parsed = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert_eq!(ready_name(name), Some(&parsed), "{name}");
             let mut map = HeaderMap::new();
             map.append(
                 HeaderName::from_bytes(name.to_ascii_uppercase().as_bytes()).unwrap(),
@@ -82,6 +88,7 @@ mod tests {
             );
             assert_eq!(ActixHeaders(&map).header(name), HeaderValue::Many);
         }
+        assert_eq!(ready_name("X-Other"), None);
         let mut map = HeaderMap::new();
         map.append(
             HeaderName::from_static("x-other"),

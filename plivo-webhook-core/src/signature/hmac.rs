@@ -89,7 +89,7 @@ fn compress_blocks(state: &mut [u32; 8], data: &[u8]) {
 /// 400 to 700 bytes (the fixtures): it fits whole, so that `verify` takes a POST's
 /// parameters from where they were hashed instead of decoding them again. With 512, the
 /// fixture of a delivered SMS (476 bytes of parameters) did not fit: 1,024 made its `check`
-/// 6% faster, `verify` 17% and `verify_as::<MessageStatus>` 14%, and the benchmark's
+/// 7% faster, `verify` 17% and `verify_as::<MessageStatus>` 14%, and the benchmark's
 /// smaller callback's `check` 1% slower (zeroing the larger buffer); AMD EPYC (Zen 4),
 /// the two builds run side by side.
 const BUFFERED: usize = 1024;
