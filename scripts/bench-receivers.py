@@ -151,6 +151,7 @@ def main():
             vs_node = f"{rps / med(NODE, conc, 'rps'):.2f}x" if family != "node" else ""
             vs_node_pg = f"{rps / med(NODE_PG, conc, 'rps'):.2f}x" if "PostgreSQL" in name and name != NODE_PG else ""
             lines.append(f"| {name} | {conc} | {rps:.0f} | {med(name, conc, 'p50_ms'):.2f} | {med(name, conc, 'p99_ms'):.2f} | {max(r['rss'] for r in results[(name, conc)]):.1f} | {vs_bare} | {vs_node} | {vs_node_pg} |")
+    lines += [""] + goals(results, args.rounds, pg)
     table = "\n".join(lines)
     print(table)
     path = os.path.join(ROOT, "BENCHMARKS.md")
@@ -161,6 +162,43 @@ def main():
     print(f"wrote {path}")
     for url, schema in SCHEMAS:
         subprocess.run(["psql", url, "-qc", f"SET client_min_messages = warning; DROP SCHEMA {schema} CASCADE"], check=False)
+
+
+def goals(results, rounds, pg):
+    """The issue's goals, each checked round by round: a ratio is taken between two targets
+    of the same round (run a few seconds apart), which a machine whose speed drifts from
+    minute to minute disturbs less than a ratio of medians taken over the whole run."""
+    def rps(name, conc):
+        return [r["rps"] for r in results[(name, conc)]]
+
+    rows = []
+
+    def row(goal, values, fmt, ok):
+        each = ", ".join(fmt(v) for v in values)
+        met = sum(1 for v in values if ok(v))
+        rows.append(f"| {goal} | {fmt(statistics.median(values))} | {each} | {met} of {len(values)} |")
+
+    ratio = lambda v: f"{v:.2f}x"
+    for family, bare in (("axum", "bare axum route"), ("actix", "bare actix route")):
+        for conc in (1, 32):
+            values = [a / b for a, b in zip(rps(f"{family}-receiver, memory", conc), rps(bare, conc))]
+            row(f"{family}-receiver (memory) ≥ 0.8x {bare}, {conc} conn.", values, ratio, lambda v: v >= 0.8)
+    for family in ("axum", "actix"):
+        row(f"{family}-receiver (SQLite) ≥ 10,000 req/s, 32 conn.", rps(f"{family}-receiver, SQLite", 32),
+            lambda v: f"{v:,.0f}", lambda v: v >= 10_000)
+    if pg:
+        for family in ("axum", "actix"):
+            values = [a / b for a, b in zip(rps(f"{family}-receiver, PostgreSQL", 32), rps(NODE, 32))]
+            row(f"{family}-receiver (PostgreSQL) ≥ the Node peer, 32 conn.", values, ratio, lambda v: v >= 1.0)
+    receivers = [key for key in results if "receiver" in key[0]]
+    per_round = [max(results[key][i]["rss"] for key in receivers) for i in range(rounds)]
+    row("receivers' peak RSS < 30 MiB (largest of the round)", per_round, lambda v: f"{v:.1f} MiB", lambda v: v < 30)
+    return [
+        f"Goals, round by round ({rounds} rounds; each ratio within one round):",
+        "",
+        "| goal | median of the rounds | each round | rounds meeting it |",
+        "|---|---|---|---|",
+    ] + rows
 
 
 if __name__ == "__main__":
