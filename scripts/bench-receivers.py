@@ -166,7 +166,7 @@ def main():
 
 def goals(results, rounds, pg):
     """The issue's goals, each checked round by round: a ratio is taken between two targets
-    of the same round (run a few seconds apart), which a machine whose speed drifts from
+    of the same round (run within half a minute of each other), which a machine whose speed drifts from
     minute to minute disturbs less than a ratio of medians taken over the whole run."""
     def rps(name, conc):
         return [r["rps"] for r in results[(name, conc)]]
