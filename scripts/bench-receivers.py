@@ -86,6 +86,8 @@ def targets(pg_url):
 TMP = tempfile.mkdtemp(prefix="plivo-bench-")
 NODE = "Node peer (http + plivo SDK)"
 NODE_PG = "Node peer storing in PostgreSQL (pg, one INSERT per callback)"
+# The bare route each receiver is compared with, by framework.
+BARE = {"axum": "bare axum route", "actix": "bare actix route"}
 
 
 def sqlite_url():
@@ -143,11 +145,10 @@ def main():
     lines.append("")
     lines.append("| target | conc. | req/s | p50 ms | p99 ms | peak RSS MiB | vs bare route | vs Node peer | vs Node peer storing in PostgreSQL |")
     lines.append("|---|---|---|---|---|---|---|---|---|")
-    bare = {"axum": "bare axum route", "actix": "bare actix route"}
     for name, family, _ in targets(pg):
         for conc in (1, 32):
             rps = med(name, conc, "rps")
-            vs_bare = f"{rps / med(bare[family], conc, 'rps'):.2f}x" if family in bare and name != bare[family] else ""
+            vs_bare = f"{rps / med(BARE[family], conc, 'rps'):.2f}x" if family in BARE and name != BARE[family] else ""
             vs_node = f"{rps / med(NODE, conc, 'rps'):.2f}x" if family != "node" else ""
             vs_node_pg = f"{rps / med(NODE_PG, conc, 'rps'):.2f}x" if "PostgreSQL" in name and name != NODE_PG else ""
             lines.append(f"| {name} | {conc} | {rps:.0f} | {med(name, conc, 'p50_ms'):.2f} | {med(name, conc, 'p99_ms'):.2f} | {max(r['rss'] for r in results[(name, conc)]):.1f} | {vs_bare} | {vs_node} | {vs_node_pg} |")
@@ -179,7 +180,7 @@ def goals(results, rounds, pg):
         rows.append(f"| {goal} | {fmt(statistics.median(values))} | {each} | {met} of {len(values)} |")
 
     ratio = lambda v: f"{v:.2f}x"
-    for family, bare in (("axum", "bare axum route"), ("actix", "bare actix route")):
+    for family, bare in BARE.items():
         for conc in (1, 32):
             values = [a / b for a, b in zip(rps(f"{family}-receiver, memory", conc), rps(bare, conc))]
             row(f"{family}-receiver (memory) ≥ 0.8x {bare}, {conc} conn.", values, ratio, lambda v: v >= 0.8)
