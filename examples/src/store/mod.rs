@@ -202,8 +202,6 @@ pub(crate) struct State {
     pub(crate) error_code: Option<String>,
     pub(crate) updated_at: i64,
     pub(crate) dirty: bool,
-    /// Read from the database (the message has a row), rather than made by this batch.
-    pub(crate) stored: bool,
 }
 
 /// What a batch of events does: an outcome per event, the events to insert (with their
@@ -246,7 +244,6 @@ pub(crate) fn plan<'a>(
                 error_code: event.error_code.clone(),
                 updated_at: event.received_at,
                 dirty: true,
-                stored: false,
             });
         if decision.apply {
             state.current.rank = event.rank;
@@ -316,7 +313,6 @@ pub(crate) fn absorb(
                 error_code: row.error_code,
                 updated_at: row.updated_at.unwrap_or_default(),
                 dirty: false,
-                stored: true,
             },
         );
     }

@@ -114,13 +114,12 @@ impl PostgresStore {
 /// One batch in two round trips whatever its size, on the writer's own connection (kept
 /// between batches: one taken from the pool would be tested with a third round trip
 /// first):
-/// 1. `plivo_lock_and_read` (migrations 0003 and 0005) releases the session advisory
-///    locks of the writer's previous batch, takes one per message UUID of this batch, in
-///    one global order (sorted hashes) so that the writers of several instances serialise
-///    per message without deadlocking, and then reads what is stored (with a snapshot
-///    taken after the locks, so under `READ COMMITTED` it sees every write committed by
-///    whoever held them before): the messages' rows, and the dedupe keys of the messages
-///    that have one;
+/// 1. `plivo_lock_and_read` (migration 0003) releases the session advisory locks of the
+///    writer's previous batch, takes one per message UUID of this batch, in one global
+///    order (sorted hashes) so that the writers of several instances serialise per message
+///    without deadlocking, and then reads what is stored (with a snapshot taken after the
+///    locks, so under `READ COMMITTED` it sees every write committed by whoever held them
+///    before);
 /// 2. the rules are applied in memory ([`plan`]), and one statement writes the new events
 ///    and the changed messages. Outside an explicit transaction that statement commits on
 ///    its own, all or nothing, and is durable when it returns.
@@ -159,10 +158,6 @@ async fn write_batch(
 /// Writes the new events and the changed messages with one statement whose text does not
 /// depend on the batch (columns as arrays, `UNNEST`ed): it is prepared once per connection,
 /// where a `VALUES` list per batch size would be parsed and planned again and again.
-/// Messages without a row (none was read under the batch's locks) are inserted, the others
-/// updated: an upsert (`ON CONFLICT`) probed the primary key once more per message. A row
-/// inserted meanwhile by a writer that did not take the lock would make the statement fail,
-/// and the batch be answered 503 and retried.
 async fn write_plan(
     conn: &mut PgConnection,
     new_events: &[(&NewEvent, bool)],
@@ -170,22 +165,18 @@ async fn write_plan(
 ) -> Result<(), sqlx::Error> {
     let column =
         |f: fn(&NewEvent) -> &str| new_events.iter().map(|(e, _)| f(e)).collect::<Vec<_>>();
-    let (updated, inserted): (Vec<_>, Vec<_>) = dirty.iter().partition(|(_, s)| s.stored);
-    let mut query = sqlx::query(
+    sqlx::query(
         "WITH new_events AS (
              INSERT INTO message_events
                  (message_uuid, dedupe_key, status, raw_status, error_code, sequence, out_of_order, received_at, params)
              SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::BIGINT[],
                                   $7::BOOLEAN[], $8::BIGINT[], $9::TEXT[])
-         ), new_messages AS (
-             INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified)
-             SELECT * FROM UNNEST($10::TEXT[], $11::TEXT[], $12::INT[], $13::TEXT[], $14::BIGINT[], $15::BOOLEAN[])
          )
-         UPDATE messages AS m SET status = c.status, status_rank = c.status_rank, error_code = c.error_code,
-             updated_at = c.updated_at, failure_notified = c.failure_notified
-         FROM UNNEST($16::TEXT[], $17::TEXT[], $18::INT[], $19::TEXT[], $20::BIGINT[], $21::BOOLEAN[])
-             AS c (message_uuid, status, status_rank, error_code, updated_at, failure_notified)
-         WHERE m.message_uuid = c.message_uuid",
+         INSERT INTO messages (message_uuid, status, status_rank, error_code, updated_at, failure_notified)
+         SELECT * FROM UNNEST($10::TEXT[], $11::TEXT[], $12::INT[], $13::TEXT[], $14::BIGINT[], $15::BOOLEAN[])
+         ON CONFLICT (message_uuid) DO UPDATE SET status = excluded.status, status_rank = excluded.status_rank,
+             error_code = excluded.error_code, updated_at = excluded.updated_at,
+             failure_notified = excluded.failure_notified",
     )
     .bind(column(|e| &e.message_uuid))
     .bind(column(|e| &e.dedupe_key))
@@ -195,47 +186,15 @@ async fn write_plan(
     .bind(new_events.iter().map(|(e, _)| e.sequence).collect::<Vec<_>>())
     .bind(new_events.iter().map(|(_, late)| *late).collect::<Vec<_>>())
     .bind(new_events.iter().map(|(e, _)| e.received_at).collect::<Vec<_>>())
-    .bind(column(|e| &e.params));
-    for messages in [inserted, updated] {
-        query = query
-            .bind(
-                messages
-                    .iter()
-                    .map(|(uuid, _)| uuid.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                messages
-                    .iter()
-                    .map(|(_, s)| s.status.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                messages
-                    .iter()
-                    .map(|(_, s)| s.current.rank)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                messages
-                    .iter()
-                    .map(|(_, s)| s.error_code.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                messages
-                    .iter()
-                    .map(|(_, s)| s.updated_at)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                messages
-                    .iter()
-                    .map(|(_, s)| s.current.notified)
-                    .collect::<Vec<_>>(),
-            );
-    }
-    query.execute(&mut *conn).await?;
+    .bind(column(|e| &e.params))
+    .bind(dirty.iter().map(|(uuid, _)| uuid.as_str()).collect::<Vec<_>>())
+    .bind(dirty.iter().map(|(_, s)| s.status.as_str()).collect::<Vec<_>>())
+    .bind(dirty.iter().map(|(_, s)| s.current.rank).collect::<Vec<_>>())
+    .bind(dirty.iter().map(|(_, s)| s.error_code.as_deref()).collect::<Vec<_>>())
+    .bind(dirty.iter().map(|(_, s)| s.updated_at).collect::<Vec<_>>())
+    .bind(dirty.iter().map(|(_, s)| s.current.notified).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
