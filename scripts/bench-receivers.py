@@ -7,7 +7,9 @@ route of each framework; the Node peer: plain `http` + the official plivo SDK, o
 nothing and once storing each callback in PostgreSQL with one INSERT) and drives it
 with the CLI's load mode (`plivo-webhook send --json`, a fresh nonce and MessageUUID per
 request) at 1 and at 32 connections. Checks every answer was 200, records req/s, p50, p99
-and peak RSS, and writes the tables into BENCHMARKS.md (between the BEGIN/END markers).
+and peak RSS (and for the PostgreSQL receivers the CPU their batch writer's PostgreSQL
+backend spends per callback), and writes the tables, with the machine's CPU, into
+BENCHMARKS.md (between the BEGIN/END markers).
 Each PostgreSQL target gets a schema of its own, dropped at the end.
 
     scripts/bench-receivers.py [--seconds 5] [--rounds 2] [--database-url postgres://...]
@@ -35,6 +37,32 @@ def start(cmd, env):
         proc.kill()
         raise SystemExit(f"{cmd[0]} did not start: {line!r}")
     return proc, line[len("listening on "):]
+
+
+def writer_cpu_seconds(pg_url, server_pid):
+    """CPU time (user + system) of the PostgreSQL backend serving a receiver's batch writer,
+    found by its `application_name` (`plivo-webhook batch writer <pid>`), or None."""
+    out = subprocess.run(["psql", pg_url, "-Atc", "SELECT pid FROM pg_stat_activity WHERE application_name = "
+                          f"'plivo-webhook batch writer {server_pid}'"], capture_output=True, text=True).stdout.split()
+    try:
+        with open(f"/proc/{out[0]}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (IndexError, OSError, ValueError):
+        return None
+
+
+def machine():
+    """The CPU as the machine reports it, and its number of cores."""
+    info = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                info.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    return f"{info.get('model name', 'unknown CPU')} (family {info.get('cpu family', '?')}, model {info.get('model', '?')}), {os.cpu_count()} cores"
 
 
 def peak_rss_mib(pid):
@@ -128,12 +156,15 @@ def main():
                 try:
                     summary = load(url, conc, args.seconds)
                     rss = peak_rss_mib(proc.pid)
+                    writer_cpu = writer_cpu_seconds(pg, proc.pid) if "PostgreSQL" in name and family != "node" else None
                 finally:
                     proc.kill()
                     proc.wait()
                 ok = summary.get("by_status", {}).get("200", 0)
                 if summary.get("unexpected", 1) != 0 or summary.get("errors", 1) != 0 or ok != summary.get("sent"):
                     raise SystemExit(f"{name} at {conc}: not every answer was 200: {summary}")
+                if writer_cpu is not None:
+                    summary["writer_us"] = writer_cpu * 1e6 / summary["sent"]
                 results.setdefault((name, conc), []).append({**summary, "rss": rss, "family": family})
                 print(f"round {rnd + 1} {name:32} c={conc:<3} {summary['rps']:9.0f} req/s  p50 {summary['p50_ms']:.2f} ms  p99 {summary['p99_ms']:.2f} ms  rss {rss:.1f} MiB", flush=True)
 
@@ -141,7 +172,7 @@ def main():
         return statistics.median(r[key] for r in results[(name, conc)])
 
     lines = []
-    lines.append(f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {args.rounds} rounds of {args.seconds:g} s per target and concurrency, alternating; medians of the rounds. Load generator: `plivo-webhook send --sequence delivered --duration {args.seconds:g} --concurrency C --json` (fresh nonce and MessageUUID per request), on the same 2 cores as the server.")
+    lines.append(f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {args.rounds} rounds of {args.seconds:g} s per target and concurrency, alternating; medians of the rounds. Load generator: `plivo-webhook send --sequence delivered --duration {args.seconds:g} --concurrency C --json` (fresh nonce and MessageUUID per request), on the same cores as the server. Machine: {machine()}.")
     lines.append("")
     lines.append("| target | conc. | req/s | p50 ms | p99 ms | peak RSS MiB | vs bare route | vs Node peer | vs Node peer storing in PostgreSQL |")
     lines.append("|---|---|---|---|---|---|---|---|---|")
@@ -153,6 +184,13 @@ def main():
             vs_node_pg = f"{rps / med(NODE_PG, conc, 'rps'):.2f}x" if "PostgreSQL" in name and name != NODE_PG else ""
             lines.append(f"| {name} | {conc} | {rps:.0f} | {med(name, conc, 'p50_ms'):.2f} | {med(name, conc, 'p99_ms'):.2f} | {max(r['rss'] for r in results[(name, conc)]):.1f} | {vs_bare} | {vs_node} | {vs_node_pg} |")
     lines += [""] + goals(results, args.rounds, pg)
+    writers = [(name, [r["writer_us"] for r in results[(name, 32)] if "writer_us" in r]) for name, family, _ in targets(pg)
+               if "PostgreSQL" in name and family != "node"]
+    if any(values for _, values in writers):
+        lines += ["", "CPU of the batch writer's PostgreSQL backend per callback at 32 connections (its `/proc/PID/stat` "
+                  "over the callbacks sent; median of the rounds, each round): " + "; ".join(
+                      f"{name} {statistics.median(values):.1f} µs ({', '.join(f'{v:.1f}' for v in values)})"
+                      for name, values in writers if values) + "."]
     table = "\n".join(lines)
     print(table)
     path = os.path.join(ROOT, "BENCHMARKS.md")
