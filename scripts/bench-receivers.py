@@ -39,11 +39,21 @@ def start(cmd, env):
     return proc, line[len("listening on "):]
 
 
+# The batch writer's `application_name` starts with this, then a space and the receiver's
+# process id (`WRITER_NAME` in examples/src/store/postgres.rs).
+WRITER_NAME = "plivo-webhook batch writer"
+
+
+def stores_in_postgres(name, family):
+    """Whether a target is one of our receivers on PostgreSQL (with a batch writer)."""
+    return "PostgreSQL" in name and family != "node"
+
+
 def writer_cpu_seconds(pg_url, server_pid):
     """CPU time (user + system) of the PostgreSQL backend serving a receiver's batch writer,
-    found by its `application_name` (`plivo-webhook batch writer <pid>`), or None."""
+    found by its `application_name`, or None."""
     out = subprocess.run(["psql", pg_url, "-Atc", "SELECT pid FROM pg_stat_activity WHERE application_name = "
-                          f"'plivo-webhook batch writer {server_pid}'"], capture_output=True, text=True).stdout.split()
+                          f"'{WRITER_NAME} {server_pid}'"], capture_output=True, text=True).stdout.split()
     try:
         with open(f"/proc/{out[0]}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
@@ -156,7 +166,7 @@ def main():
                 try:
                     summary = load(url, conc, args.seconds)
                     rss = peak_rss_mib(proc.pid)
-                    writer_cpu = writer_cpu_seconds(pg, proc.pid) if "PostgreSQL" in name and family != "node" else None
+                    writer_cpu = writer_cpu_seconds(pg, proc.pid) if stores_in_postgres(name, family) else None
                 finally:
                     proc.kill()
                     proc.wait()
@@ -183,14 +193,7 @@ def main():
             vs_node = f"{rps / med(NODE, conc, 'rps'):.2f}x" if family != "node" else ""
             vs_node_pg = f"{rps / med(NODE_PG, conc, 'rps'):.2f}x" if "PostgreSQL" in name and name != NODE_PG else ""
             lines.append(f"| {name} | {conc} | {rps:.0f} | {med(name, conc, 'p50_ms'):.2f} | {med(name, conc, 'p99_ms'):.2f} | {max(r['rss'] for r in results[(name, conc)]):.1f} | {vs_bare} | {vs_node} | {vs_node_pg} |")
-    lines += [""] + goals(results, args.rounds, pg)
-    writers = [(name, [r["writer_us"] for r in results[(name, 32)] if "writer_us" in r]) for name, family, _ in targets(pg)
-               if "PostgreSQL" in name and family != "node"]
-    if any(values for _, values in writers):
-        lines += ["", "CPU of the batch writer's PostgreSQL backend per callback at 32 connections (its `/proc/PID/stat` "
-                  "over the callbacks sent; median of the rounds, each round): " + "; ".join(
-                      f"{name} {statistics.median(values):.1f} µs ({', '.join(f'{v:.1f}' for v in values)})"
-                      for name, values in writers if values) + "."]
+    lines += [""] + goals(results, args.rounds, pg) + writers_cpu(results, pg)
     table = "\n".join(lines)
     print(table)
     path = os.path.join(ROOT, "BENCHMARKS.md")
@@ -201,6 +204,20 @@ def main():
     print(f"wrote {path}")
     for url, schema in SCHEMAS:
         subprocess.run(["psql", url, "-qc", f"SET client_min_messages = warning; DROP SCHEMA {schema} CASCADE"], check=False)
+
+
+def writers_cpu(results, pg):
+    """A line giving the CPU each PostgreSQL receiver's batch writer cost its PostgreSQL
+    backend per callback at 32 connections, if it was found."""
+    parts = []
+    for name, family, _ in targets(pg):
+        values = [r["writer_us"] for r in results[(name, 32)] if "writer_us" in r] if stores_in_postgres(name, family) else []
+        if values:
+            parts.append(f"{name} {statistics.median(values):.1f} µs ({', '.join(f'{v:.1f}' for v in values)})")
+    if not parts:
+        return []
+    return ["", "CPU of the batch writer's PostgreSQL backend per callback at 32 connections (its `/proc/PID/stat` "
+            "over the callbacks sent; median of the rounds, each round): " + "; ".join(parts) + "."]
 
 
 def goals(results, rounds, pg):
