@@ -191,7 +191,7 @@ def main():
             rps = med(name, conc, "rps")
             vs_bare = f"{rps / med(BARE[family], conc, 'rps'):.2f}x" if family in BARE and name != BARE[family] else ""
             vs_node = f"{rps / med(NODE, conc, 'rps'):.2f}x" if family != "node" else ""
-            vs_node_pg = f"{rps / med(NODE_PG, conc, 'rps'):.2f}x" if "PostgreSQL" in name and name != NODE_PG else ""
+            vs_node_pg = f"{rps / med(NODE_PG, conc, 'rps'):.2f}x" if stores_in_postgres(name, family) else ""
             lines.append(f"| {name} | {conc} | {rps:.0f} | {med(name, conc, 'p50_ms'):.2f} | {med(name, conc, 'p99_ms'):.2f} | {max(r['rss'] for r in results[(name, conc)]):.1f} | {vs_bare} | {vs_node} | {vs_node_pg} |")
     lines += [""] + goals(results, args.rounds, pg) + writers_cpu(results, pg)
     table = "\n".join(lines)
@@ -210,8 +210,8 @@ def writers_cpu(results, pg):
     """A line giving the CPU each PostgreSQL receiver's batch writer cost its PostgreSQL
     backend per callback at 32 connections, if it was found."""
     parts = []
-    for name, family, _ in targets(pg):
-        values = [r["writer_us"] for r in results[(name, 32)] if "writer_us" in r] if stores_in_postgres(name, family) else []
+    for name, _, _ in targets(pg):
+        values = [r["writer_us"] for r in results[(name, 32)] if "writer_us" in r]
         if values:
             parts.append(f"{name} {statistics.median(values):.1f} µs ({', '.join(f'{v:.1f}' for v in values)})")
     if not parts:
